@@ -1,0 +1,1430 @@
+"""Pointwise kernels: unary math and activations, broadcasting binary ops, where, comparisons.
+
+Every public function takes float32/float64 arrays of any shape (0-d and empty included,
+strided views accepted) and returns a new C-contiguous array of the input dtype. Jitted loops
+see flat 1-D views only, so each loop has one signature per dtype. Python float parameters are
+cast to the array dtype inside the loops: a float32 input stays float32 math.
+
+Unary ops, y = f(x), grad_x = grad_y * f'(.) from the saved x or y:
+    neg      -x                                  -g
+    abs      |x|                                 g * sign(x)            (0 at x = 0)
+    exp      e^x                                 g * y
+    log      ln x                                g / x
+    log1p    ln(1 + x)                           g / (1 + x)
+    expm1    e^x - 1                             g * (y + 1)
+    sqrt     x^(1/2)                             g / (2 y)
+    rsqrt    x^(-1/2)                            -0.5 g y^3
+    square   x^2                                 2 x g
+    reciprocal 1/x                               -g y^2
+    sin, cos                                     g cos x, -g sin x
+    tanh                                         g (1 - y^2)
+    sigmoid  1/(1 + e^-x)                        g (1 - y) y
+    relu     max(x, 0)                           g where y > 0
+    leaky_relu  x if x > 0 else s x              g if x > 0 else s g
+    relu6    min(max(x, 0), 6)                   g where 0 < x < 6
+    elu      x if x > 0 else a (e^x - 1)         g if x > 0 else g a e^x
+    selu     scale * elu(x, alpha)               (PyTorch's scale and alpha)
+    gelu     x Phi(x) ('none') or the tanh form  Phi(x) + x phi(x), or the tanh form's
+    silu     x sigmoid(x)                        g s (1 + x (1 - s))
+    softplus ln(1 + e^(b x)) / b, x if b x > t   g e^(bx) / (e^(bx) + 1), g if b x > t
+    hardsigmoid  min(max(x + 3, 0), 6) / 6       g / 6 where -3 < x < 3
+    hardtanh min(max(x, lo), hi)                 g where lo < x < hi
+    sign     (x > 0) - (x < 0)                   0
+    clamp    min(max(x, lo), hi)                 g where lo <= x <= hi
+    pow_scalar  x^p                              g p x^(p-1), 0 when p == 0
+Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, leaky_relu'(0) = s, elu'(0) = a; hardtanh,
+relu6 and hardsigmoid pass no gradient at their boundaries while clamp passes it at ties.
+
+Binary ops broadcast like numpy; a backward returns the gradient of one input in the broadcast
+shape (the tape sums it back to the input's shape):
+    mul  a b      grad_a = g b, grad_b = g a
+    div  a / b    grad_a = g / b, grad_b = -g (a / b) / b
+    pow  a^b      grad_a = g b a^(b-1) (0 where b == 0), grad_b = g y ln a (0 where a == 0, b >= 0)
+    maximum, minimum   the gradient goes to the selected input; ties split it in half
+add and sub need only neg_backward; the scalar forms (x + s, x s, s - x, s / x, s^x) likewise.
+"""
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels import _fastmath as fm
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+# PyTorch's SELU constants.
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+# PyTorch's hardsigmoid_backward multiplies by the float32 constant 1.0f / 6.0f in every dtype.
+_TORCH_SIXTH = float(np.float32(1.0) / np.float32(6.0))
+
+
+def _check(op, x):
+    if x.dtype not in _FLOATS:
+        raise TypeError(f"{op}: expected a float32 or float64 array, got {x.dtype}")
+
+
+def _unary(op, loop, x, *params):
+    """Run loop(x_flat, out_flat, *params); ravel copies a strided view into C order."""
+    _check(op, x)
+    out = np.empty(x.shape, x.dtype)
+    loop(x.ravel(), out.ravel(), *params)
+    return out
+
+
+def _with_grad(op, loop, saved, grad, *params):
+    """Run loop(saved_flat, grad_flat, out_flat, *params) for a unary backward."""
+    _check(op, saved)
+    if saved.shape != grad.shape or saved.dtype != grad.dtype:
+        raise ValueError(f"{op}: saved array {saved.dtype}{saved.shape} and gradient "
+                         f"{grad.dtype}{grad.shape} must have the same shape and dtype")
+    out = np.empty(saved.shape, saved.dtype)
+    loop(saved.ravel(), grad.ravel(), out.ravel(), *params)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# unary forward loops: (x, out[, params])
+
+@njit(cache=True, error_model="numpy")
+def _neg_loop(x, out):
+    for i in range(x.size):
+        out[i] = -x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _abs_fwd(x, out):
+    for i in range(x.size):
+        out[i] = abs(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _exp_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.exp(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _log_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.log(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _log1p_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.log1p(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _expm1_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.expm1(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _sqrt_fwd(x, out):
+    for i in range(x.size):
+        out[i] = np.sqrt(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _rsqrt_fwd(x, out):
+    one = x.dtype.type(1.0)
+    for i in range(x.size):
+        out[i] = one / np.sqrt(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _square_fwd(x, out):
+    for i in range(x.size):
+        out[i] = x[i] * x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _reciprocal_fwd(x, out):
+    one = x.dtype.type(1.0)
+    for i in range(x.size):
+        out[i] = one / x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _sin_fwd(x, out):
+    for i in range(x.size):
+        out[i] = np.sin(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _cos_fwd(x, out):
+    for i in range(x.size):
+        out[i] = np.cos(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _tanh_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.tanh(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_fwd(x, out):
+    for i in range(x.size):
+        out[i] = fm.sigmoid(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _relu_fwd(x, out):
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if v > zero or v != v else zero   # NaN propagates, as in PyTorch
+
+
+@njit(cache=True, error_model="numpy")
+def _leaky_relu_fwd(x, out, slope):
+    s = x.dtype.type(slope)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = v if v > zero else v * s
+
+
+@njit(cache=True, error_model="numpy")
+def _clamp_fwd(x, out, lo, hi):
+    # compare-and-replace keeps NaN and gives hi everywhere when lo > hi, like torch.clamp
+    lo = x.dtype.type(lo)
+    hi = x.dtype.type(hi)
+    for i in range(x.size):
+        v = x[i]
+        v = lo if v < lo else v
+        out[i] = hi if v > hi else v
+
+
+@njit(cache=True, error_model="numpy")
+def _elu_fwd(x, out, alpha, scale):
+    a = x.dtype.type(alpha)
+    s = x.dtype.type(scale)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = s * v if v > zero else s * a * fm.expm1(v)
+
+
+@njit(cache=True, error_model="numpy")
+def _gelu_fwd(x, out):
+    half = x.dtype.type(0.5)
+    one = x.dtype.type(1.0)
+    rsqrt2 = x.dtype.type(1.0 / math.sqrt(2.0))
+    for i in range(x.size):
+        v = x[i]
+        out[i] = half * v * (one + math.erf(v * rsqrt2))
+
+
+@njit(cache=True, error_model="numpy")
+def _gelu_tanh_fwd(x, out):
+    half = x.dtype.type(0.5)
+    one = x.dtype.type(1.0)
+    beta = x.dtype.type(math.sqrt(2.0 / math.pi))
+    kappa = x.dtype.type(0.044715)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = half * v * (one + fm.tanh(beta * (v + kappa * v * v * v)))
+
+
+@njit(cache=True, error_model="numpy")
+def _silu_fwd(x, out):
+    for i in range(x.size):
+        out[i] = x[i] * fm.sigmoid(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _softplus_fwd(x, out, beta, threshold):
+    b = x.dtype.type(beta)
+    t = x.dtype.type(threshold)
+    for i in range(x.size):
+        z = x[i] * b
+        out[i] = x[i] if z > t else fm.log1p(fm.exp(z)) / b
+
+
+@njit(cache=True, error_model="numpy")
+def _hardsigmoid_fwd(x, out):
+    zero = x.dtype.type(0.0)
+    three = x.dtype.type(3.0)
+    six = x.dtype.type(6.0)
+    for i in range(x.size):
+        v = x[i] + three
+        v = zero if v < zero else v
+        out[i] = (six if v > six else v) / six
+
+
+@njit(cache=True, error_model="numpy")
+def _sign_fwd(x, out):
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = x.dtype.type(v > zero) - x.dtype.type(v < zero)   # NaN -> 0, as torch.sign
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_scalar_fwd(x, out, exponent):
+    p = x.dtype.type(exponent)
+    for i in range(x.size):
+        out[i] = x[i] ** p
+
+
+@njit(cache=True, error_model="numpy")
+def _add_scalar_fwd(x, out, s):
+    s = x.dtype.type(s)
+    for i in range(x.size):
+        out[i] = x[i] + s
+
+
+@njit(cache=True, error_model="numpy")
+def _mul_scalar_fwd(x, out, s):
+    s = x.dtype.type(s)
+    for i in range(x.size):
+        out[i] = x[i] * s
+
+
+@njit(cache=True, error_model="numpy")
+def _rsub_scalar_fwd(x, out, s):
+    s = x.dtype.type(s)
+    for i in range(x.size):
+        out[i] = s - x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _rdiv_scalar_fwd(x, out, s):
+    s = x.dtype.type(s)
+    for i in range(x.size):
+        out[i] = s / x[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _rpow_scalar_fwd(x, out, s):
+    s = x.dtype.type(s)
+    for i in range(x.size):
+        out[i] = s ** x[i]
+
+
+# ---------------------------------------------------------------------------------------------
+# unary backward loops: (saved, grad, out[, params])
+
+@njit(cache=True, error_model="numpy")
+def _abs_bwd(x, g, out):
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = g[i] * (x.dtype.type(v > zero) - x.dtype.type(v < zero))
+
+
+@njit(cache=True, error_model="numpy")
+def _mul_loop(a, b, out):
+    for i in range(a.size):
+        out[i] = a[i] * b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _div_loop(a, b, out):
+    for i in range(a.size):
+        out[i] = a[i] / b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _log1p_bwd(x, g, out):
+    one = x.dtype.type(1.0)
+    for i in range(x.size):
+        out[i] = g[i] / (x[i] + one)
+
+
+@njit(cache=True, error_model="numpy")
+def _expm1_bwd(y, g, out):
+    one = y.dtype.type(1.0)
+    for i in range(y.size):
+        out[i] = g[i] * (y[i] + one)
+
+
+@njit(cache=True, error_model="numpy")
+def _sqrt_bwd(y, g, out):
+    two = y.dtype.type(2.0)
+    for i in range(y.size):
+        out[i] = g[i] / (two * y[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _rsqrt_bwd(y, g, out):
+    mhalf = y.dtype.type(-0.5)
+    for i in range(y.size):
+        v = y[i]
+        out[i] = mhalf * g[i] * (v * v * v)
+
+
+@njit(cache=True, error_model="numpy")
+def _square_bwd(x, g, out):
+    two = x.dtype.type(2.0)
+    for i in range(x.size):
+        out[i] = g[i] * (two * x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _reciprocal_bwd(y, g, out):
+    for i in range(y.size):
+        out[i] = -g[i] * (y[i] * y[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _sin_bwd(x, g, out):
+    for i in range(x.size):
+        out[i] = g[i] * np.cos(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _cos_bwd(x, g, out):
+    for i in range(x.size):
+        out[i] = g[i] * -np.sin(x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _tanh_bwd(y, g, out):
+    one = y.dtype.type(1.0)
+    for i in range(y.size):
+        out[i] = g[i] * (one - y[i] * y[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _sigmoid_bwd(y, g, out):
+    one = y.dtype.type(1.0)
+    for i in range(y.size):
+        out[i] = g[i] * (one - y[i]) * y[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _relu_bwd(y, g, out):
+    zero = y.dtype.type(0.0)
+    for i in range(y.size):
+        out[i] = g[i] if y[i] > zero else zero
+
+
+@njit(cache=True, error_model="numpy")
+def _leaky_relu_bwd(x, g, out, slope):
+    s = x.dtype.type(slope)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        out[i] = g[i] if x[i] > zero else g[i] * s
+
+
+@njit(cache=True, error_model="numpy")
+def _hardtanh_bwd(x, g, out, lo, hi):
+    # strict inside test: a NaN input passes its gradient, as in PyTorch's hardtanh_backward
+    lo = x.dtype.type(lo)
+    hi = x.dtype.type(hi)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = zero if v <= lo or v >= hi else g[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _clamp_bwd(x, g, out, lo, hi):
+    lo = x.dtype.type(lo)
+    hi = x.dtype.type(hi)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = g[i] if v >= lo and v <= hi else zero
+
+
+@njit(cache=True, error_model="numpy")
+def _elu_bwd(x, g, out, alpha, scale):
+    a = x.dtype.type(alpha)
+    s = x.dtype.type(scale)
+    zero = x.dtype.type(0.0)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = g[i] * s if v > zero else g[i] * (s * a) * fm.exp(v)
+
+
+@njit(cache=True, error_model="numpy")
+def _gelu_bwd(x, g, out):
+    half = x.dtype.type(0.5)
+    one = x.dtype.type(1.0)
+    rsqrt2 = x.dtype.type(1.0 / math.sqrt(2.0))
+    rsqrt2pi = x.dtype.type(1.0 / math.sqrt(2.0 * math.pi))
+    for i in range(x.size):
+        v = x[i]
+        cdf = half * (one + math.erf(v * rsqrt2))
+        pdf = fm.exp(-half * v * v) * rsqrt2pi
+        out[i] = g[i] * (cdf + v * pdf)
+
+
+@njit(cache=True, error_model="numpy")
+def _gelu_tanh_bwd(x, g, out):
+    half = x.dtype.type(0.5)
+    one = x.dtype.type(1.0)
+    beta = x.dtype.type(math.sqrt(2.0 / math.pi))
+    kappa = x.dtype.type(0.044715)
+    kappa3 = x.dtype.type(3.0 * 0.044715)
+    for i in range(x.size):
+        v = x[i]
+        t = fm.tanh(beta * (v + kappa * v * v * v))
+        left = half * v
+        dinner = beta * (one + kappa3 * v * v)
+        out[i] = g[i] * (half * (one + t) + left * (one - t * t) * dinner)
+
+
+@njit(cache=True, error_model="numpy")
+def _silu_bwd(x, g, out):
+    one = x.dtype.type(1.0)
+    for i in range(x.size):
+        s = fm.sigmoid(x[i])
+        out[i] = g[i] * s * (one + x[i] * (one - s))
+
+
+@njit(cache=True, error_model="numpy")
+def _softplus_bwd(x, g, out, beta, threshold):
+    b = x.dtype.type(beta)
+    t = x.dtype.type(threshold)
+    for i in range(x.size):
+        z = x[i] * b
+        out[i] = g[i] if z > t else g[i] * fm.sigmoid(z)
+
+
+@njit(cache=True, error_model="numpy")
+def _hardsigmoid_bwd(x, g, out, sixth):
+    zero = x.dtype.type(0.0)
+    three = x.dtype.type(3.0)
+    sixth = x.dtype.type(sixth)
+    for i in range(x.size):
+        v = x[i]
+        out[i] = g[i] * sixth if v > -three and v < three else zero
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_scalar_bwd(x, g, out, exponent):
+    p = x.dtype.type(exponent)
+    q = x.dtype.type(exponent - 1.0)
+    for i in range(x.size):
+        out[i] = g[i] * (p * x[i] ** q)
+
+
+@njit(cache=True, error_model="numpy")
+def _rdiv_scalar_bwd(x, y, g, out):
+    for i in range(x.size):
+        out[i] = -g[i] * (y[i] / x[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _rpow_scalar_bwd(y, g, out, log_s):
+    c = y.dtype.type(log_s)
+    for i in range(y.size):
+        out[i] = g[i] * (y[i] * c)
+
+
+# ---------------------------------------------------------------------------------------------
+# unary public API
+
+def neg_forward(x):
+    """-x."""
+    return _unary("neg", _neg_loop, x)
+
+
+def neg_backward(grad_y):
+    """Gradient of neg (also of sub's second input and rsub_scalar): -grad_y."""
+    return _unary("neg", _neg_loop, grad_y)
+
+
+def abs_forward(x):
+    return _unary("abs", _abs_fwd, x)
+
+
+def abs_backward(x, grad_y):
+    return _with_grad("abs", _abs_bwd, x, grad_y)
+
+
+def exp_forward(x):
+    return _unary("exp", _exp_fwd, x)
+
+
+def exp_backward(y, grad_y):
+    return _with_grad("exp", _mul_loop, y, grad_y)
+
+
+def log_forward(x):
+    return _unary("log", _log_fwd, x)
+
+
+def log_backward(x, grad_y):
+    return _with_grad("log", _div_loop, grad_y, x)
+
+
+def log1p_forward(x):
+    return _unary("log1p", _log1p_fwd, x)
+
+
+def log1p_backward(x, grad_y):
+    return _with_grad("log1p", _log1p_bwd, x, grad_y)
+
+
+def expm1_forward(x):
+    return _unary("expm1", _expm1_fwd, x)
+
+
+def expm1_backward(y, grad_y):
+    return _with_grad("expm1", _expm1_bwd, y, grad_y)
+
+
+def sqrt_forward(x):
+    return _unary("sqrt", _sqrt_fwd, x)
+
+
+def sqrt_backward(y, grad_y):
+    return _with_grad("sqrt", _sqrt_bwd, y, grad_y)
+
+
+def rsqrt_forward(x):
+    return _unary("rsqrt", _rsqrt_fwd, x)
+
+
+def rsqrt_backward(y, grad_y):
+    return _with_grad("rsqrt", _rsqrt_bwd, y, grad_y)
+
+
+def square_forward(x):
+    return _unary("square", _square_fwd, x)
+
+
+def square_backward(x, grad_y):
+    return _with_grad("square", _square_bwd, x, grad_y)
+
+
+def reciprocal_forward(x):
+    return _unary("reciprocal", _reciprocal_fwd, x)
+
+
+def reciprocal_backward(y, grad_y):
+    return _with_grad("reciprocal", _reciprocal_bwd, y, grad_y)
+
+
+def sin_forward(x):
+    return _unary("sin", _sin_fwd, x)
+
+
+def sin_backward(x, grad_y):
+    return _with_grad("sin", _sin_bwd, x, grad_y)
+
+
+def cos_forward(x):
+    return _unary("cos", _cos_fwd, x)
+
+
+def cos_backward(x, grad_y):
+    return _with_grad("cos", _cos_bwd, x, grad_y)
+
+
+def tanh_forward(x):
+    return _unary("tanh", _tanh_fwd, x)
+
+
+def tanh_backward(y, grad_y):
+    return _with_grad("tanh", _tanh_bwd, y, grad_y)
+
+
+def sigmoid_forward(x):
+    return _unary("sigmoid", _sigmoid_fwd, x)
+
+
+def sigmoid_backward(y, grad_y):
+    return _with_grad("sigmoid", _sigmoid_bwd, y, grad_y)
+
+
+def relu_forward(x):
+    return _unary("relu", _relu_fwd, x)
+
+
+def relu_backward(y, grad_y):
+    return _with_grad("relu", _relu_bwd, y, grad_y)
+
+
+def leaky_relu_forward(x, negative_slope=0.01):
+    return _unary("leaky_relu", _leaky_relu_fwd, x, float(negative_slope))
+
+
+def leaky_relu_backward(x, grad_y, negative_slope=0.01):
+    return _with_grad("leaky_relu", _leaky_relu_bwd, x, grad_y, float(negative_slope))
+
+
+def relu6_forward(x):
+    return _unary("relu6", _clamp_fwd, x, 0.0, 6.0)
+
+
+def relu6_backward(x, grad_y):
+    return _with_grad("relu6", _hardtanh_bwd, x, grad_y, 0.0, 6.0)
+
+
+def elu_forward(x, alpha=1.0):
+    return _unary("elu", _elu_fwd, x, float(alpha), 1.0)
+
+
+def elu_backward(x, grad_y, alpha=1.0):
+    return _with_grad("elu", _elu_bwd, x, grad_y, float(alpha), 1.0)
+
+
+def selu_forward(x):
+    return _unary("selu", _elu_fwd, x, _SELU_ALPHA, _SELU_SCALE)
+
+
+def selu_backward(x, grad_y):
+    return _with_grad("selu", _elu_bwd, x, grad_y, _SELU_ALPHA, _SELU_SCALE)
+
+
+def _gelu_loops(approximate):
+    if approximate == "none":
+        return _gelu_fwd, _gelu_bwd
+    if approximate == "tanh":
+        return _gelu_tanh_fwd, _gelu_tanh_bwd
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def gelu_forward(x, approximate="none"):
+    return _unary("gelu", _gelu_loops(approximate)[0], x)
+
+
+def gelu_backward(x, grad_y, approximate="none"):
+    return _with_grad("gelu", _gelu_loops(approximate)[1], x, grad_y)
+
+
+def silu_forward(x):
+    return _unary("silu", _silu_fwd, x)
+
+
+def silu_backward(x, grad_y):
+    return _with_grad("silu", _silu_bwd, x, grad_y)
+
+
+def softplus_forward(x, beta=1.0, threshold=20.0):
+    return _unary("softplus", _softplus_fwd, x, float(beta), float(threshold))
+
+
+def softplus_backward(x, grad_y, beta=1.0, threshold=20.0):
+    return _with_grad("softplus", _softplus_bwd, x, grad_y, float(beta), float(threshold))
+
+
+def hardsigmoid_forward(x):
+    return _unary("hardsigmoid", _hardsigmoid_fwd, x)
+
+
+def hardsigmoid_backward(x, grad_y):
+    return _with_grad("hardsigmoid", _hardsigmoid_bwd, x, grad_y, _TORCH_SIXTH)
+
+
+def hardtanh_forward(x, min_val=-1.0, max_val=1.0):
+    return _unary("hardtanh", _clamp_fwd, x, float(min_val), float(max_val))
+
+
+def hardtanh_backward(x, grad_y, min_val=-1.0, max_val=1.0):
+    return _with_grad("hardtanh", _hardtanh_bwd, x, grad_y, float(min_val), float(max_val))
+
+
+def sign_forward(x):
+    return _unary("sign", _sign_fwd, x)
+
+
+def sign_backward(grad_y):
+    """sign is piecewise constant: a zero gradient of grad_y's shape and dtype."""
+    _check("sign", grad_y)
+    return np.zeros(grad_y.shape, grad_y.dtype)
+
+
+def _clamp_bounds(min, max):
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    # a missing bound is an infinite one: same forward, and x >= -inf holds for every non-NaN x
+    return (-math.inf if min is None else float(min)), (math.inf if max is None else float(max))
+
+
+def clamp_forward(x, min=None, max=None):
+    lo, hi = _clamp_bounds(min, max)
+    return _unary("clamp", _clamp_fwd, x, lo, hi)
+
+
+def clamp_backward(x, grad_y, min=None, max=None):
+    lo, hi = _clamp_bounds(min, max)
+    return _with_grad("clamp", _clamp_bwd, x, grad_y, lo, hi)
+
+
+def pow_scalar_forward(x, exponent):
+    return _unary("pow_scalar", _pow_scalar_fwd, x, float(exponent))
+
+
+def pow_scalar_backward(x, grad_y, exponent):
+    if exponent == 0:
+        _check("pow_scalar", x)
+        return np.zeros(x.shape, x.dtype)
+    return _with_grad("pow_scalar", _pow_scalar_bwd, x, grad_y, float(exponent))
+
+
+# ---------------------------------------------------------------------------------------------
+# scalar operands
+
+def add_scalar_forward(x, s):
+    """x + s; its backward is the identity."""
+    return _unary("add", _add_scalar_fwd, x, float(s))
+
+
+def mul_scalar_forward(x, s):
+    return _unary("mul", _mul_scalar_fwd, x, float(s))
+
+
+def mul_scalar_backward(grad_y, s):
+    return _unary("mul", _mul_scalar_fwd, grad_y, float(s))
+
+
+def rsub_scalar_forward(x, s):
+    """s - x; its backward is neg_backward."""
+    return _unary("rsub", _rsub_scalar_fwd, x, float(s))
+
+
+def rdiv_scalar_forward(x, s):
+    """s / x; save x and y for rdiv_scalar_backward."""
+    return _unary("rdiv", _rdiv_scalar_fwd, x, float(s))
+
+
+def rdiv_scalar_backward(x, y, grad_y):
+    """Gradient of s / x from the saved x and y: -grad_y * (y / x)."""
+    _check("rdiv", x)
+    if not (x.shape == y.shape == grad_y.shape):
+        raise ValueError(f"rdiv: shapes {x.shape}, {y.shape}, {grad_y.shape} differ")
+    out = np.empty(x.shape, x.dtype)
+    _rdiv_scalar_bwd(x.ravel(), y.ravel(), grad_y.ravel(), out.ravel())
+    return out
+
+
+def rpow_scalar_forward(x, s):
+    """s ** x; save x and y for rpow_scalar_backward."""
+    return _unary("rpow", _rpow_scalar_fwd, x, float(s))
+
+
+def rpow_scalar_backward(x, y, grad_y, s):
+    """Gradient of s ** x: grad_y * y * ln(s); 0 where s == 0 and x >= 0, as in PyTorch."""
+    s = float(s)
+    if s == 0.0:
+        _check("rpow", x)
+        grad_x = np.where(x >= 0, 0.0, grad_y * (y * -math.inf)).astype(x.dtype, copy=False)
+        return np.ascontiguousarray(grad_x)
+    log_s = math.log(s) if s > 0 else math.nan
+    return _with_grad("rpow", _rpow_scalar_bwd, y, grad_y, log_s)
+
+
+# ---------------------------------------------------------------------------------------------
+# binary ops with broadcasting
+
+_PLANS = {}
+_MAX_PLANS = 4096
+
+
+def _broadcast_plan(op, a_shape, b_shape):
+    """(out_shape, dims, a_strides, b_strides) with dims collapsed to 3; dims None if > 3."""
+    key = (a_shape, b_shape)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _make_plan(op, a_shape, b_shape)
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        _PLANS[key] = plan
+    return plan
+
+
+def _make_plan(op, a_shape, b_shape):
+    n = len(a_shape) if len(a_shape) > len(b_shape) else len(b_shape)
+    pa = (1,) * (n - len(a_shape)) + tuple(a_shape)
+    pb = (1,) * (n - len(b_shape)) + tuple(b_shape)
+    out_shape = []
+    groups = []   # [extent, a varies, b varies], adjacent dims with the same pattern merged
+    for da, db in zip(pa, pb):
+        if da != db and da != 1 and db != 1:
+            raise ValueError(f"{op}: shapes {tuple(a_shape)} and {tuple(b_shape)} "
+                             f"cannot be broadcast together")
+        d = db if da == 1 else da
+        out_shape.append(d)
+        if d == 1:
+            continue
+        fa, fb = da != 1, db != 1
+        if groups and groups[-1][1] == fa and groups[-1][2] == fb:
+            groups[-1][0] *= d
+        else:
+            groups.append([d, fa, fb])
+    out_shape = tuple(out_shape)
+    if len(groups) > 3:
+        return out_shape, None, None, None
+    groups = [[1, False, False]] * (3 - len(groups)) + groups
+    dims, sa, sb = [], [], []
+    acc_a = acc_b = 1
+    for d, fa, fb in reversed(groups):
+        dims.append(d)
+        sa.append(acc_a if fa else 0)
+        sb.append(acc_b if fb else 0)
+        acc_a *= d if fa else 1
+        acc_b *= d if fb else 1
+    return out_shape, tuple(dims[::-1]), tuple(sa[::-1]), tuple(sb[::-1])
+
+
+def _binary(op, flat, strided, a, b):
+    _check(op, a)
+    if a.dtype != b.dtype:
+        raise TypeError(f"{op}: operands must share a dtype, got {a.dtype} and {b.dtype}")
+    if a.shape == b.shape:
+        out = np.empty(a.shape, a.dtype)
+        flat(a.ravel(), b.ravel(), out.ravel())
+        return out
+    out_shape, dims, sa, sb = _broadcast_plan(op, a.shape, b.shape)
+    out = np.empty(out_shape, a.dtype)
+    if dims is None:   # more than 3 dims after collapsing: materialize (rare)
+        flat(np.broadcast_to(a, out_shape).ravel(), np.broadcast_to(b, out_shape).ravel(),
+             out.ravel())
+    elif out.size:
+        strided(a.ravel(), b.ravel(), out.ravel(), dims, sa, sb)
+    return out
+
+
+def _binary_grad(op, flat, strided, a, b, grad, extra=None):
+    """Backward loops over (a, b[, extra], grad) where grad (and extra) have the out shape."""
+    _check(op, a)
+    if a.shape == b.shape == grad.shape:
+        out = np.empty(grad.shape, grad.dtype)
+        if extra is None:
+            flat(a.ravel(), b.ravel(), grad.ravel(), out.ravel())
+        else:
+            flat(a.ravel(), b.ravel(), extra.ravel(), grad.ravel(), out.ravel())
+        return out
+    out_shape, dims, sa, sb = _broadcast_plan(op, a.shape, b.shape)
+    if out_shape != grad.shape:
+        raise ValueError(f"{op}: gradient shape {grad.shape} is not the broadcast shape "
+                         f"{out_shape} of {a.shape} and {b.shape}")
+    out = np.empty(out_shape, grad.dtype)
+    if dims is None:
+        a = np.broadcast_to(a, out_shape).ravel()
+        b = np.broadcast_to(b, out_shape).ravel()
+        if extra is None:
+            flat(a, b, grad.ravel(), out.ravel())
+        else:
+            flat(a, b, extra.ravel(), grad.ravel(), out.ravel())
+    elif out.size:
+        if extra is None:
+            strided(a.ravel(), b.ravel(), grad.ravel(), out.ravel(), dims, sa, sb)
+        else:
+            strided(a.ravel(), b.ravel(), extra.ravel(), grad.ravel(), out.ravel(),
+                    dims, sa, sb)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _max_op(u, v):
+    return u if u > v or u != u else v   # NaN in either input propagates
+
+
+@njit(cache=True, error_model="numpy")
+def _min_op(u, v):
+    return u if u < v or u != u else v
+
+
+@njit(cache=True, error_model="numpy")
+def _add_flat(a, b, out):
+    for i in range(a.size):
+        out[i] = a[i] + b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _sub_flat(a, b, out):
+    for i in range(a.size):
+        out[i] = a[i] - b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_flat(a, b, out):
+    for i in range(a.size):
+        out[i] = a[i] ** b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _maximum_flat(a, b, out):
+    for i in range(a.size):
+        out[i] = _max_op(a[i], b[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _minimum_flat(a, b, out):
+    for i in range(a.size):
+        out[i] = _min_op(a[i], b[i])
+
+
+# Strided loops: the output is (n0, n1, n2) in C order; each operand's element stride per dim
+# is 0 (broadcast) or its contiguous stride, so the innermost loop reads either a contiguous
+# run or one repeated value. The three inner cases are separate loops so each vectorizes.
+
+@njit(cache=True, error_model="numpy")
+def _add_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = u + rb[k]
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = ra[k] + v
+            else:
+                for k in range(n2):
+                    ro[k] = ra[k] + rb[k]
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _sub_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = u - rb[k]
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = ra[k] - v
+            else:
+                for k in range(n2):
+                    ro[k] = ra[k] - rb[k]
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _mul_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = u * rb[k]
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = ra[k] * v
+            else:
+                for k in range(n2):
+                    ro[k] = ra[k] * rb[k]
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _div_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = u / rb[k]
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = ra[k] / v
+            else:
+                for k in range(n2):
+                    ro[k] = ra[k] / rb[k]
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = u ** rb[k]
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = ra[k] ** v
+            else:
+                for k in range(n2):
+                    ro[k] = ra[k] ** rb[k]
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _maximum_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _max_op(u, rb[k])
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _max_op(ra[k], v)
+            else:
+                for k in range(n2):
+                    ro[k] = _max_op(ra[k], rb[k])
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _minimum_strided(a, b, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _min_op(u, rb[k])
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _min_op(ra[k], v)
+            else:
+                for k in range(n2):
+                    ro[k] = _min_op(ra[k], rb[k])
+            o += n2
+
+
+# Backward ops on (a, b, grad[, y]); grad and y always have the broadcast shape.
+
+@njit(cache=True, error_model="numpy")
+def _div_b_op(a, b, g):
+    return -g * ((a / b) / b)   # PyTorch's order: no overflow from b * b
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_a_op(a, b, g, zero, one):
+    return zero if b == zero else g * (b * a ** (b - one))
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_b_op(a, b, y, g, zero):
+    return zero if a == zero and b >= zero else g * (y * np.log(a))
+
+
+@njit(cache=True, error_model="numpy")
+def _pick_op(u, v, g, zero, half):
+    # gradient of the selected input of maximum(u, v) (or minimum(v, u)); a tie splits it
+    return zero if u < v else (g * half if u == v else g)
+
+
+@njit(cache=True, error_model="numpy")
+def _div_b_flat(a, b, g, out):
+    for i in range(a.size):
+        out[i] = _div_b_op(a[i], b[i], g[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_a_flat(a, b, g, out):
+    zero = a.dtype.type(0.0)
+    one = a.dtype.type(1.0)
+    for i in range(a.size):
+        out[i] = _pow_a_op(a[i], b[i], g[i], zero, one)
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_b_flat(a, b, y, g, out):
+    zero = a.dtype.type(0.0)
+    for i in range(a.size):
+        out[i] = _pow_b_op(a[i], b[i], y[i], g[i], zero)
+
+
+@njit(cache=True, error_model="numpy")
+def _pick_flat(u, v, g, out):
+    zero = u.dtype.type(0.0)
+    half = u.dtype.type(0.5)
+    for i in range(u.size):
+        out[i] = _pick_op(u[i], v[i], g[i], zero, half)
+
+
+@njit(cache=True, error_model="numpy")
+def _div_b_strided(a, b, g, out, dims, sa, sb):
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            rg = g[o:o + n2]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _div_b_op(u, rb[k], rg[k])
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _div_b_op(ra[k], v, rg[k])
+            else:
+                for k in range(n2):
+                    ro[k] = _div_b_op(ra[k], rb[k], rg[k])
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_a_strided(a, b, g, out, dims, sa, sb):
+    zero = a.dtype.type(0.0)
+    one = a.dtype.type(1.0)
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            rg = g[o:o + n2]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _pow_a_op(u, rb[k], rg[k], zero, one)
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _pow_a_op(ra[k], v, rg[k], zero, one)
+            else:
+                for k in range(n2):
+                    ro[k] = _pow_a_op(ra[k], rb[k], rg[k], zero, one)
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_b_strided(a, b, y, g, out, dims, sa, sb):
+    zero = a.dtype.type(0.0)
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            ry = y[o:o + n2]
+            rg = g[o:o + n2]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _pow_b_op(u, rb[k], ry[k], rg[k], zero)
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _pow_b_op(ra[k], v, ry[k], rg[k], zero)
+            else:
+                for k in range(n2):
+                    ro[k] = _pow_b_op(ra[k], rb[k], ry[k], rg[k], zero)
+            o += n2
+
+
+@njit(cache=True, error_model="numpy")
+def _pick_strided(a, b, g, out, dims, sa, sb):
+    zero = a.dtype.type(0.0)
+    half = a.dtype.type(0.5)
+    n0, n1, n2 = dims
+    o = 0
+    for i in range(n0):
+        for j in range(n1):
+            ra = a[i * sa[0] + j * sa[1]:]
+            rb = b[i * sb[0] + j * sb[1]:]
+            rg = g[o:o + n2]
+            ro = out[o:o + n2]
+            if sa[2] == 0:
+                u = ra[0]
+                for k in range(n2):
+                    ro[k] = _pick_op(u, rb[k], rg[k], zero, half)
+            elif sb[2] == 0:
+                v = rb[0]
+                for k in range(n2):
+                    ro[k] = _pick_op(ra[k], v, rg[k], zero, half)
+            else:
+                for k in range(n2):
+                    ro[k] = _pick_op(ra[k], rb[k], rg[k], zero, half)
+            o += n2
+
+
+def add_forward(a, b):
+    """a + b with numpy broadcasting."""
+    return _binary("add", _add_flat, _add_strided, a, b)
+
+
+def sub_forward(a, b):
+    return _binary("sub", _sub_flat, _sub_strided, a, b)
+
+
+def mul_forward(a, b):
+    return _binary("mul", _mul_loop, _mul_strided, a, b)
+
+
+def div_forward(a, b):
+    return _binary("div", _div_loop, _div_strided, a, b)
+
+
+def pow_forward(a, b):
+    return _binary("pow", _pow_flat, _pow_strided, a, b)
+
+
+def maximum_forward(a, b):
+    return _binary("maximum", _maximum_flat, _maximum_strided, a, b)
+
+
+def minimum_forward(a, b):
+    return _binary("minimum", _minimum_flat, _minimum_strided, a, b)
+
+
+def mul_backward_a(b, grad):
+    """Gradient of a * b w.r.t. a, in the broadcast shape: grad * b."""
+    return _binary("mul", _mul_loop, _mul_strided, grad, b)
+
+
+def mul_backward_b(a, grad):
+    return _binary("mul", _mul_loop, _mul_strided, grad, a)
+
+
+def div_backward_a(b, grad):
+    """Gradient of a / b w.r.t. a: grad / b."""
+    return _binary("div", _div_loop, _div_strided, grad, b)
+
+
+def div_backward_b(a, b, grad):
+    """Gradient of a / b w.r.t. b, in the broadcast shape: -grad * (a / b) / b."""
+    return _binary_grad("div", _div_b_flat, _div_b_strided, a, b, grad)
+
+
+def pow_backward_a(a, b, grad):
+    """Gradient of a ** b w.r.t. a: grad * b * a ** (b - 1), 0 where b == 0."""
+    return _binary_grad("pow", _pow_a_flat, _pow_a_strided, a, b, grad)
+
+
+def pow_backward_b(a, b, out, grad):
+    """Gradient of a ** b w.r.t. b from the saved out = a ** b: grad * out * ln(a),
+    0 where a == 0 and b >= 0 (PyTorch's convention)."""
+    return _binary_grad("pow", _pow_b_flat, _pow_b_strided, a, b, grad, extra=out)
+
+
+def maximum_backward_a(a, b, grad):
+    """Gradient of maximum(a, b) w.r.t. a: grad where a > b, grad / 2 at ties, else 0."""
+    return _binary_grad("maximum", _pick_flat, _pick_strided, a, b, grad)
+
+
+def maximum_backward_b(a, b, grad):
+    return _binary_grad("maximum", _pick_flat, _pick_strided, b, a, grad)
+
+
+def minimum_backward_a(a, b, grad):
+    """Gradient of minimum(a, b) w.r.t. a: grad where a < b, grad / 2 at ties, else 0."""
+    return _binary_grad("minimum", _pick_flat, _pick_strided, b, a, grad)
+
+
+def minimum_backward_b(a, b, grad):
+    return _binary_grad("minimum", _pick_flat, _pick_strided, a, b, grad)
+
+
+# ---------------------------------------------------------------------------------------------
+# where, comparisons, gradient accumulation
+
+@njit(cache=True, error_model="numpy")
+def _where_flat(cond, a, b, out):
+    for i in range(cond.size):
+        out[i] = a[i] if cond[i] else b[i]
+
+
+@njit(cache=True, error_model="numpy")
+def _mask_flat(cond, g, out, keep):
+    zero = g.dtype.type(0.0)
+    for i in range(cond.size):
+        out[i] = g[i] if cond[i] == keep else zero
+
+
+def where_forward(cond, a, b):
+    """a where cond else b; cond is bool, all three broadcast together."""
+    _check("where", a)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be bool, got {cond.dtype}")
+    if a.dtype != b.dtype:
+        raise TypeError(f"where: operands must share a dtype, got {a.dtype} and {b.dtype}")
+    if cond.shape == a.shape == b.shape:
+        out = np.empty(a.shape, a.dtype)
+        _where_flat(cond.ravel(), a.ravel(), b.ravel(), out.ravel())
+        return out
+    # np.where iterates the broadcast operands in place (no materialized copies)
+    return np.ascontiguousarray(np.where(cond, a, b))
+
+
+def _where_grad(cond, grad, keep):
+    _check("where", grad)
+    if cond.shape == grad.shape:
+        out = np.empty(grad.shape, grad.dtype)
+        _mask_flat(cond.ravel(), grad.ravel(), out.ravel(), keep)
+        return out
+    zero = grad.dtype.type(0)
+    picked = np.where(cond, grad, zero) if keep else np.where(cond, zero, grad)
+    if picked.shape != grad.shape:
+        raise ValueError(f"where: condition {cond.shape} does not broadcast to the gradient "
+                         f"{grad.shape}")
+    return np.ascontiguousarray(picked)
+
+
+def where_backward_a(cond, grad):
+    """Gradient of where(cond, a, b) w.r.t. a, in the broadcast shape: grad where cond."""
+    return _where_grad(cond, grad, True)
+
+
+def where_backward_b(cond, grad):
+    """Gradient w.r.t. b: grad where not cond."""
+    return _where_grad(cond, grad, False)
+
+
+_COMPARE = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal,
+            "gt": np.greater, "ge": np.greater_equal}
+
+
+def compare(op_name, a, b):
+    """Elementwise comparison ('eq', 'ne', 'lt', 'le', 'gt', 'ge') -> bool array, broadcasting;
+    b may be a Python scalar. Not differentiable."""
+    ufunc = _COMPARE.get(op_name)
+    if ufunc is None:
+        raise ValueError(f"compare: op must be one of {sorted(_COMPARE)}, got {op_name!r}")
+    return np.ascontiguousarray(ufunc(a, b))
+
+
+def accumulate(a, b):
+    """a + b as a new array (gradient accumulation on the tape; never in place)."""
+    if a.shape == b.shape and a.dtype == b.dtype:
+        out = np.empty(a.shape, a.dtype)
+        _add_flat(a.ravel(), b.ravel(), out.ravel())
+        return out
+    return np.ascontiguousarray(np.add(a, b))
