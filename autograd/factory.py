@@ -9,7 +9,8 @@ from autograd.tensor import Tensor, wrap
 
 def _make(array, dtype, requires_grad, device, op):
     dtypes.check_device(device, op)
-    array = np.ascontiguousarray(array)
+    if not array.flags.c_contiguous:
+        array = np.ascontiguousarray(array)      # (never on 0-d input: it would become 1-d)
     t = wrap(array, False, None, 0, None)
     if requires_grad:
         t.requires_grad_(True)

@@ -45,7 +45,8 @@ def gradcheck(fn, inputs, kwargs=None, wrt=None, eps=1e-6, tol=1e-6, seed=0,
     for a in inputs:
         data = a.data if isinstance(a, Tensor) else a
         if isinstance(data, np.ndarray) and data.dtype.kind == "f":
-            args.append(Tensor(np.array(data, dtype=np.float64)))
+            # a float64 array is used as it is, so a strided sample stays strided
+            args.append(Tensor(data.astype(np.float64, copy=data.dtype != np.float64)))
         else:
             args.append(a)
     if wrt is None:
@@ -73,14 +74,13 @@ def gradcheck(fn, inputs, kwargs=None, wrt=None, eps=1e-6, tol=1e-6, seed=0,
         base = x.data.copy()
         if x.data.size <= max_elements:
             numeric = np.zeros_like(base)
-            flat = x.data.reshape(-1)
-            for j in range(flat.size):
-                flat[j] = base.flat[j] + eps
+            for index in np.ndindex(base.shape):     # in place, so strided inputs stay strided
+                x.data[index] = base[index] + eps
                 plus = _objective(fn, args, kwargs, cotangents)
-                flat[j] = base.flat[j] - eps
+                x.data[index] = base[index] - eps
                 minus = _objective(fn, args, kwargs, cotangents)
-                flat[j] = base.flat[j]
-                numeric.flat[j] = (plus - minus) / (2 * eps)
+                x.data[index] = base[index]
+                numeric[index] = (plus - minus) / (2 * eps)
             ana = g
         else:
             numeric = np.empty(directions)

@@ -514,10 +514,11 @@ def _rdiv_scalar_bwd(x, y, g, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _rpow_scalar_bwd(y, g, out, log_s):
+def _rpow_scalar_bwd(x, y, g, out, log_s, zero_base):
     c = y.dtype.type(log_s)
+    zero = y.dtype.type(0.0)
     for i in range(y.size):
-        out[i] = g[i] * (y[i] * c)
+        out[i] = zero if zero_base and x[i] >= zero else g[i] * (y[i] * c)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -805,14 +806,16 @@ def rpow_scalar_forward(x, s):
 
 
 def rpow_scalar_backward(x, y, grad_y, s):
-    """Gradient of s ** x: grad_y * y * ln(s); 0 where s == 0 and x >= 0, as in PyTorch."""
+    """Gradient of s ** x from the saved x and y: grad_y * y * ln(s); 0 where s == 0 and
+    x >= 0, as in PyTorch."""
+    _check("rpow", x)
+    if not (x.shape == y.shape == grad_y.shape):
+        raise ValueError(f"rpow: shapes {x.shape}, {y.shape}, {grad_y.shape} differ")
     s = float(s)
-    if s == 0.0:
-        _check("rpow", x)
-        grad_x = np.where(x >= 0, 0.0, grad_y * (y * -math.inf)).astype(x.dtype, copy=False)
-        return np.ascontiguousarray(grad_x)
-    log_s = math.log(s) if s > 0 else math.nan
-    return _with_grad("rpow", _rpow_scalar_bwd, y, grad_y, log_s)
+    log_s = math.log(s) if s > 0.0 else (-math.inf if s == 0.0 else math.nan)
+    out = np.empty(x.shape, x.dtype)
+    _rpow_scalar_bwd(x.ravel(), y.ravel(), grad_y.ravel(), out.ravel(), log_s, s == 0.0)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

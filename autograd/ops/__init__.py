@@ -7,3 +7,9 @@ from autograd.ops.softmax import *  # noqa: F401,F403
 from autograd.ops.matmul import *  # noqa: F401,F403
 from autograd.ops.shape import *  # noqa: F401,F403
 from autograd.ops.index import *  # noqa: F401,F403
+from autograd.ops.loss import *  # noqa: F401,F403
+from autograd.ops.conv import *  # noqa: F401,F403
+from autograd.ops.pool import *  # noqa: F401,F403
+from autograd.ops.norm import *  # noqa: F401,F403
+from autograd.ops.rnn import *  # noqa: F401,F403
+from autograd.ops.embedding import *  # noqa: F401,F403

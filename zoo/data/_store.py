@@ -83,7 +83,8 @@ def cached_arrays(name, sources, parse, fmt=1):
     stamp = f"format {fmt}; " + "; ".join(
         f"{p}:{os.stat(p).st_size}:{os.stat(p).st_mtime_ns}" for p in sources)
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # Opening the file here closes it even when np.load rejects a damaged archive.
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             if str(f["_source"]) == stamp:
                 return {k: f[k] for k in f.files if k != "_source"}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):

@@ -1,0 +1,2 @@
+"""Registry entries of the norm ops."""
+OPS = []

@@ -1,0 +1,2 @@
+"""Registry entries of the shape ops."""
+OPS = []
