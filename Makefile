@@ -43,11 +43,12 @@ bench: $(VENV)/.stamp-test
 	$(PY) -m bench
 
 warm: $(VENV)/.stamp-install
-	$(PY) -m kernels.warm
+	$(PY) -m autograd.warm
 
+# Numba's cache does not notice edits to a jitted helper imported from another file: run this
+# after changing one (kernels/_fastmath.py, say).
 clean-cache:
-	find . -name '__pycache__' -path '*kernels*' -prune -exec rm -rf {} +
-	find . -name '*.nbi' -delete -o -name '*.nbc' -delete
+	find kernels autograd nn zoo \( -name '*.nbi' -o -name '*.nbc' \) -delete
 
 clean: clean-cache
 	rm -rf $(VENV)

@@ -20,7 +20,7 @@ class Node:
     """One recorded op: the ctx of its forward, then the tape's node for its backward."""
 
     __slots__ = ("fn", "parents", "slots", "shapes", "saved", "versions", "needs_input_grad",
-                 "hooks", "outputs", "__dict__")
+                 "hooks", "outputs", "__dict__", "__weakref__")
 
     def __init__(self, fn):
         self.fn = fn

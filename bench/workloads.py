@@ -17,6 +17,7 @@ import atexit
 import importlib
 import math
 import os
+import pickle
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -542,16 +543,17 @@ def _cast(value, dtype):
 
 def registry_case(dtype, lib, op_name, sample_index, torch_ref=None, args=None, kwargs=None,
                   wrt=(0,)):
-    """fwd+bwd of one registry op on one of its samples. The tapegrad side reads the sample
-    from the registry; the PyTorch side gets the arrays and `torch_ref` in its kwargs, so the
-    worker never imports tapegrad."""
-    if lib == OURS:
+    """fwd+bwd of one registry op on one of its samples. tapegrad's side reads the sample from
+    the registry; PyTorch's side gets the arrays and `torch_ref` in its kwargs, so the worker
+    does not import tapegrad, unless `torch_ref` is None: a reference that does not pickle (a
+    lambda) is then read from the registry in the worker, after torch has set up its threads."""
+    if lib == OURS or torch_ref is None:
         op = next(o for o in registry_ops() if o.name == op_name)
         sample = list(op.samples(np.random.default_rng(0)))[sample_index]
-        fn, args, kwargs, wrt = op.fn, sample.args, sample.kwargs, sample.wrt
+        args, kwargs, wrt = sample.args, sample.kwargs, sample.wrt
+        fn = op.fn if lib == OURS else _torch_fn(op.torch_ref)
     else:
-        module, _, attr = torch_ref.rpartition(".")
-        fn = getattr(importlib.import_module(module), attr)
+        fn = _torch_fn(torch_ref)
     L = library(lib)
     rng = _rng()
 
@@ -570,6 +572,25 @@ def registry_case(dtype, lib, op_name, sample_index, torch_ref=None, args=None, 
     return _op_callable(L, "fwdbwd", forward, [tensors[i] for i in wrt], rng, dtype)
 
 
+def _torch_fn(ref):
+    """A callable on torch tensors from a registry `torch_ref`: "torch.x.y" or fn(torch, ...)."""
+    import torch
+    if callable(ref):
+        return lambda *args, **kwargs: ref(torch, *args, **kwargs)
+    obj = torch
+    for part in ref.split(".")[1:]:
+        obj = getattr(obj, part)
+    return obj
+
+
+def _picklable(obj):
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
+
+
 def registry_rows():
     """One fwd+bwd row per registered op, on its largest sample; PyTorch's side where the op
     names a `torch_ref`."""
@@ -584,9 +605,10 @@ def registry_rows():
                          for a in sample.args if isinstance(a, np.ndarray))
         ours = Side(registry_case, {"lib": OURS, "op_name": op.name, "sample_index": i})
         torch = None
-        if op.torch_ref:
+        if op.torch_ref is not None:
+            ref = op.torch_ref if _picklable(op.torch_ref) else None
             torch = Side(registry_case, {"lib": TORCH, "op_name": op.name, "sample_index": i,
-                                         "torch_ref": op.torch_ref, "args": sample.args,
+                                         "torch_ref": ref, "args": sample.args,
                                          "kwargs": sample.kwargs, "wrt": sample.wrt})
         label = f"[{sample.label}]" if sample.label else ""
         rows.append(Workload(f"registry.{op.name}{label}.fwdbwd", _op_family(op), shape, ours,
@@ -594,10 +616,18 @@ def registry_rows():
     return rows
 
 
+# Set by the runner to its thread count, for the start-up children of tapegrad's side (the
+# PyTorch worker's children inherit the worker's environment, which already has it).
+CHILD_THREADS = None
+
+
 def _child_env(cache_dir=None):
-    """The environment of a start-up child: this one, with the repository importable and, for
-    the compile rows, Numba's cache in `cache_dir`."""
+    """The environment of a start-up child: this one, with the repository importable, the run's
+    thread count, and for the compile rows Numba's cache in `cache_dir`."""
     env = dict(os.environ)
+    if CHILD_THREADS:
+        for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[name] = str(CHILD_THREADS)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     if cache_dir is not None:
