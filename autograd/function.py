@@ -67,14 +67,6 @@ class AccumulateGrad:
         return "<AccumulateGrad>"
 
 
-def _edge(t):
-    """The node a gradient for tensor `t` flows into (its grad_fn, or its leaf accumulator)."""
-    node = t.grad_fn
-    if node is not None:
-        return node
-    return t._accumulator()
-
-
 class Function:
     """Base class of every differentiable op, built-in or user-defined (PyTorch's API)."""
 
@@ -92,30 +84,35 @@ class Function:
     def apply(cls, *args, **kwargs):
         ctx = Node(cls)
         arrays = []
-        needs = []
+        parents = []             # per input: the node its gradient flows into, or None
+        record = False
+        grad_enabled = _grad_mode.enabled
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a.data)
-                needs.append(a.requires_grad)
+                if grad_enabled and a.requires_grad:
+                    record = True
+                    parents.append(a.grad_fn or a._accumulator())
+                    continue
             else:
                 arrays.append(a)
-                needs.append(False)
-        record = _grad_mode.enabled and True in needs
-        ctx.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
+            parents.append(None)
+        ctx.needs_input_grad = (tuple([p is not None for p in parents]) if record
+                                else (False,) * len(parents))
         result = cls.forward(ctx, *arrays, **kwargs)
         if type(result) is tuple:
-            return _wrap_many(cls, ctx, args, result, record)
+            return _wrap_many(ctx, args, parents, result, record)
         if type(result) is not np.ndarray:
             result = np.asarray(result)
         version = args[0]._version if cls.is_view else None
         if not record or result.dtype.kind != "f":   # integer/bool outputs carry no gradient
             return wrap(result, False, None, 0, version)
         out = wrap(result, True, ctx, 0, version)
-        _record(ctx, args, needs, result.shape, (out,))
+        _record(ctx, args, parents, result.shape, (out,))
         return out
 
 
-def _wrap_many(cls, ctx, args, results, record):
+def _wrap_many(ctx, args, parents, results, record):
     results = tuple(r if type(r) is np.ndarray else np.asarray(r) for r in results)
     if not record:
         return tuple(wrap(r, False, None, 0, None) for r in results)
@@ -126,37 +123,47 @@ def _wrap_many(cls, ctx, args, results, record):
         outs.append(wrap(r, differentiable, ctx if differentiable else None, slot, None))
     ctx.outputs = tuple((r.shape, r.dtype) if o.requires_grad else None
                         for r, o in zip(results, outs))
-    _record(ctx, args, [isinstance(a, Tensor) and a.requires_grad for a in args], None, outs)
+    _record(ctx, args, parents, None, outs)
     return tuple(outs)
 
 
-def _record(ctx, args, needs, out_shape, outs):
+def _record(ctx, args, parents, out_shape, outs):
     """Fill in the tape fields of `ctx`: the edges to the inputs, the shapes to reduce
-    broadcast gradients to, and the version of every saved array owned by a Tensor."""
-    parents = []
+    broadcast gradients to (only where they can differ from the output's), the output slot of
+    each multi-output parent, and the version of every saved array owned by a Tensor."""
+    ctx.parents = tuple(parents)
     shapes = []
     slots = None
-    for i, a in enumerate(args):
-        if needs[i]:
-            parents.append(_edge(a))
-            shapes.append(a.data.shape if a.data.shape != out_shape else None)
-            if a._slot:
-                slots = slots or [0] * len(args)
-                slots[i] = a._slot
-        else:
-            parents.append(None)
+    for i, parent in enumerate(parents):
+        if parent is None:
             shapes.append(None)
-    ctx.parents = tuple(parents)
+            continue
+        a = args[i]
+        shape = a.data.shape
+        shapes.append(shape if shape != out_shape else None)
+        if a._slot:
+            if slots is None:
+                slots = [0] * len(args)
+            slots[i] = a._slot
     ctx.shapes = tuple(shapes)
     ctx.slots = slots
     versions = None
     if ctx.saved:
-        owners = [a for a in args if isinstance(a, Tensor)]
-        owners.extend(outs)
         for array in ctx.saved:
-            for t in owners:
-                if t.data is array:
-                    versions = versions or []
-                    versions.append((t._version, t._version[0]))
-                    break
+            owner = _owner(array, args, outs)
+            if owner is not None:
+                if versions is None:
+                    versions = []
+                versions.append((owner._version, owner._version[0]))
     ctx.versions = versions
+
+
+def _owner(array, args, outs):
+    """The input or output Tensor whose data is `array`, if any."""
+    for t in args:
+        if isinstance(t, Tensor) and t.data is array:
+            return t
+    for t in outs:
+        if t.data is array:
+            return t
+    return None

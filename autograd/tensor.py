@@ -229,9 +229,10 @@ class Tensor:
         if isinstance(dtype, str) and dtype.startswith(("cpu", "cuda", "mps")):
             dtype, device = None, dtype
         dtypes.check_device(device, "to")
-        if dtype is None:
+        dtype = dtypes.resolve(dtype, "to")
+        if dtype is None or dtype == self.data.dtype:
             return self.clone() if copy else self
-        return _ops.cast(self, dtypes.resolve(dtype, "to"), copy=copy)
+        return _ops.cast(self, dtype)
 
     def type(self, dtype):
         return self.to(dtype)

@@ -109,7 +109,6 @@ _ZERO, _HALF, _ONE, _TWO = _f(0.0), _f(0.5), _f(1.0), _f(2.0)
 _INF, _NAN = _f(np.inf), _f(np.nan)
 _LOG2E = _f(1.44269504088896341)
 _LN2_HI, _LN2_LO = _f(0.693359375), _f(-2.12194440e-4)   # ln 2 = HI + LO, HI exact in 9 bits
-_ROUND = _f(12582912.0)                                   # 1.5 * 2**23: adding it rounds to int
 _EXP_HI, _EXP_LO = _f(89.0), _f(-104.0)                   # beyond: inf and 0 by plain overflow
 _EXPM1_HI, _EXPM1_LO = _f(88.8), _f(-30.0)                # keeps n - 1 <= 127; e^-30 < ulp(1)/2
 _E0, _E1, _E2 = _f(1.9875691500e-4), _f(1.3981999507e-3), _f(8.3334519073e-3)
@@ -120,9 +119,29 @@ _TWO23 = _f(8388608.0)
 _L0, _L1, _L2 = _f(7.0376836292e-2), _f(-1.1514610310e-1), _f(1.1676998740e-1)
 _L3, _L4, _L5 = _f(-1.2420140846e-1), _f(1.4249322787e-1), _f(-1.6668057665e-1)
 _L6, _L7, _L8 = _f(2.0000714765e-1), _f(-2.4999993993e-1), _f(3.3333331174e-1)
-_TANH_SMALL = _f(0.625)
-_T0, _T1, _T2 = _f(-5.70498872745e-3), _f(2.06390887954e-2), _f(-5.37397155531e-2)
-_T3, _T4 = _f(1.33314422036e-1), _f(-3.33332819422e-1)
+# tanh: odd/even rational minimax approximation on [-7.905, 7.905] (Eigen's float tanh)
+_TANH_CLAMP, _TANH_TINY, _TANH_SAT = _f(7.90531110763549805), _f(0.0004), _f(8.7)
+_TA1, _TA3, _TA5 = _f(4.89352455891786e-03), _f(6.37261928875436e-04), _f(1.48572235717979e-05)
+_TA7, _TA9 = _f(5.12229709037114e-08), _f(-8.60467152213735e-11)
+_TA11, _TA13 = _f(2.00018790482477e-13), _f(-2.76076847742355e-16)
+_TB0, _TB2 = _f(4.89352518554385e-03), _f(2.26843463243900e-03)
+_TB4, _TB6 = _f(1.18534705686654e-04), _f(1.19825839466702e-06)
+# sin/cos: x = k pi/2 + r, pi/2 in three parts (Cephes' DP1..3 doubled; k * part exact for
+# |x| < TRIG_MAX), minimax polynomials for sin r and cos r on [-pi/4, pi/4]
+TRIG_MAX = 8192.0
+_TWO_OVER_PI = _f(0.636619772367581343)
+_PIO2_1, _PIO2_2, _PIO2_3 = _f(1.5703125), _f(4.837512969970703125e-4), _f(7.54978995489188216e-8)
+_S0, _S1, _S2 = _f(-1.9515295891e-4), _f(8.3321608736e-3), _f(-1.6666654611e-1)
+_C0, _C1, _C2 = _f(2.443315711809948e-5), _f(-1.388731625493765e-3), _f(4.166664568298827e-2)
+_QUARTER = _f(0.25)
+# erf: odd/even rational approximation on [-4, 4] (Eigen's float erf); +-1 beyond
+_ERF_CLAMP = _f(4.0)
+_EA1, _EA3, _EA5 = _f(-1.60960333262415e-02), _f(-2.95459980854025e-03), _f(-7.34990630326855e-04)
+_EA7, _EA9 = _f(-5.69250639462346e-05), _f(-2.10102402082508e-06)
+_EA11, _EA13 = _f(2.77068142495902e-08), _f(-2.72614225801306e-10)
+_EB0, _EB2 = _f(-1.42647390514189e-02), _f(-7.37332916720468e-03)
+_EB4, _EB6 = _f(-1.68282697438203e-03), _f(-2.13374055278905e-04)
+_EB8 = _f(-1.45660718464996e-05)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,7 +150,7 @@ _T3, _T4 = _f(1.33314422036e-1), _f(-3.33332819422e-1)
 def _exp_f32(x):
     xc = x if x < _EXP_HI else _EXP_HI          # also maps NaN to a finite value; restored below
     xc = xc if xc > _EXP_LO else _EXP_LO
-    n = (xc * _LOG2E + _ROUND) - _ROUND
+    n = np.rint(xc * _LOG2E)
     r = (xc - n * _LN2_HI) - n * _LN2_LO
     z = r * r
     p = (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * z + r + _ONE
@@ -142,7 +161,7 @@ def _exp_f32(x):
 def _expm1_f32(x):
     xc = x if x < _EXPM1_HI else _EXPM1_HI
     xc = xc if xc > _EXPM1_LO else _EXPM1_LO
-    n = (xc * _LOG2E + _ROUND) - _ROUND
+    n = np.rint(xc * _LOG2E)
     r = (xc - n * _LN2_HI) - n * _LN2_LO
     z = r * r
     pm1 = (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * z + r   # e^r - 1
@@ -185,12 +204,56 @@ def _log1p_f32(x):
 
 
 def _tanh_f32(x):
+    c = x if x < _TANH_CLAMP else _TANH_CLAMP    # NaN maps to the clamp here; restored below
+    c = c if c > -_TANH_CLAMP else -_TANH_CLAMP
+    z = c * c
+    p = ((((((_TA13 * z + _TA11) * z + _TA9) * z + _TA7) * z + _TA5) * z + _TA3) * z + _TA1) * c
+    q = ((_TB6 * z + _TB4) * z + _TB2) * z + _TB0
+    y = p / q
     a = abs(x)
-    z = a * a
-    small = ((((_T0 * z + _T1) * z + _T2) * z + _T3) * z + _T4) * z * a + a
-    large = _ONE - _TWO / (exp(a + a) + _ONE)
-    y = small if a < _TANH_SMALL else large
-    return math.copysign(y, x)
+    y = x if a < _TANH_TINY else y               # tanh x = x to float32 precision (keeps -0)
+    y = math.copysign(_ONE, x) if a > _TANH_SAT else y
+    return y if x == x else x
+
+
+def _sin_f32(x):
+    a = abs(x)
+    k = np.rint(a * _TWO_OVER_PI)
+    r = ((a - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
+    z = r * r
+    s = ((_S0 * z + _S1) * z + _S2) * z * r + r
+    c = ((_C0 * z + _C1) * z + _C2) * z * z - _HALF * z + _ONE
+    # quadrant k mod 4 from float ops (exact: k < 2^24): bit 0 swaps sin/cos, bit 1 negates
+    half_k = np.floor(k * _HALF)
+    odd = k - _TWO * half_k
+    neg = half_k - _TWO * np.floor(k * _QUARTER)
+    y = c if odd != _ZERO else s
+    sgn = math.copysign(_ONE, x)                 # sin is odd; the product keeps sin(-0) = -0
+    return y * (-sgn if neg != _ZERO else sgn)
+
+
+def _cos_f32(x):
+    a = abs(x)
+    k = np.rint(a * _TWO_OVER_PI)
+    r = ((a - k * _PIO2_1) - k * _PIO2_2) - k * _PIO2_3
+    z = r * r
+    s = ((_S0 * z + _S1) * z + _S2) * z * r + r
+    c = ((_C0 * z + _C1) * z + _C2) * z * z - _HALF * z + _ONE
+    half_k = np.floor(k * _HALF)
+    odd = k - _TWO * half_k
+    neg = half_k - _TWO * np.floor(k * _QUARTER)
+    y = s if odd != _ZERO else c
+    return -y if odd != neg else y              # quadrants 1 and 2 are negative
+
+
+def _erf_f32(x):
+    c = x if x < _ERF_CLAMP else _ERF_CLAMP
+    c = c if c > -_ERF_CLAMP else -_ERF_CLAMP
+    z = c * c
+    p = ((((((_EA13 * z + _EA11) * z + _EA9) * z + _EA7) * z + _EA5) * z + _EA3) * z + _EA1) * c
+    q = (((_EB8 * z + _EB6) * z + _EB4) * z + _EB2) * z + _EB0
+    y = p / q
+    return y if x == x else x
 
 
 def _sigmoid_f32(x):
@@ -230,6 +293,20 @@ def sigmoid(x):
     return 1.0 / (1.0 + np.exp(-x))
 
 
+def sin(x):
+    """sin x; for float32 exact only for |x| <= TRIG_MAX (callers patch larger |x| with libm)."""
+    return np.sin(x)
+
+
+def cos(x):
+    """cos x; same range rule as sin."""
+    return np.cos(x)
+
+
+def erf(x):
+    return math.erf(x)
+
+
 def softplus(x):
     """log(1 + e^x) without overflow."""
     return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
@@ -262,3 +339,6 @@ overload(log1p, inline="always")(_pick(_log1p_f32, lambda x: np.log1p(x)))
 overload(tanh, inline="always")(_pick(_tanh_f32, lambda x: np.tanh(x)))
 overload(sigmoid, inline="always")(_pick(_sigmoid_f32, _sigmoid_f64))
 overload(softplus, inline="always")(_pick(_softplus_f32, _softplus_f64))
+overload(sin, inline="always")(_pick(_sin_f32, lambda x: np.sin(x)))
+overload(cos, inline="always")(_pick(_cos_f32, lambda x: np.cos(x)))
+overload(erf, inline="always")(_pick(_erf_f32, lambda x: math.erf(x)))

@@ -75,7 +75,8 @@ def pad_forward(x, pad, mode="constant", value=0.0, op="pad"):
             dst[dim] = slice(max(left, 0), max(left, 0) + kept)
         out = np.full(out_shape, value, x.dtype)
         out[tuple(dst)] = x[tuple(src)]
-        return out, (tuple(src), tuple(dst))
+        cropped = any(left < 0 or right < 0 for left, right in pairs.values())
+        return out, (tuple(src), tuple(dst), cropped)
     maps = []
     out = x
     for dim, (left, right) in pairs.items():
@@ -88,8 +89,8 @@ def pad_forward(x, pad, mode="constant", value=0.0, op="pad"):
 def pad_backward(grad, state, mode, shape):
     """Gradient of pad w.r.t. x (of `shape`), from the `state` pad_forward returned."""
     if mode == "constant":
-        src, dst = state
-        if all(s == slice(0, n) for s, n in zip(src, shape)):
+        src, dst, cropped = state
+        if not cropped:
             return grad[dst]
         out = np.zeros(shape, grad.dtype)
         out[src] = grad[dst]

@@ -1,0 +1,521 @@
+"""Recurrent cells and whole-sequence recurrences (LSTM, GRU, Elman RNN) in PyTorch's layouts.
+
+Weights follow PyTorch: w_ih (G H, I), w_hh (G H, H), b_ih and b_hh (G H,), with the gate
+blocks stacked in PyTorch's order (G = 4 for LSTM: i, f, g, o; G = 3 for GRU: r, z, n;
+G = 1 for the RNN). Matrix products go to numpy's BLAS; the gate nonlinearities and the state
+update of one step run as one fused jitted kernel.
+
+Forward, with a = x w_ih^T + h w_hh^T + b_ih + b_hh split into gate blocks:
+    LSTM  i, f, o = sigmoid(a_i, a_f, a_o), g = tanh(a_g)
+          c' = f c + i g,  h' = o tanh(c')
+    GRU   r, z = sigmoid(ax_r + ah_r, ax_z + ah_z),  n = tanh(ax_n + r hn)
+          with ax = x w_ih^T + b_ih, ah = h w_hh^T + b_hh, hn = ah_n
+          h' = (1 - z) n + z h
+    RNN   h' = tanh(a) or relu(a)
+Backward of one step, given grad_h' (and grad_c' for LSTM):
+    LSTM  dc = grad_c' + grad_h' o (1 - tanh(c')^2)
+          da_i = dc g i (1 - i), da_f = dc c f (1 - f), da_g = dc i (1 - g^2),
+          da_o = grad_h' tanh(c') o (1 - o),  grad_c = dc f
+    GRU   dn = grad_h' (1 - z) (1 - n^2),  dz = grad_h' (h - n) z (1 - z),
+          dr = dn hn r (1 - r);  d(ax) = (dr, dz, dn),  d(ah) = (dr, dz, dn r),
+          grad_h = grad_h' z + d(ah) w_hh
+    RNN   da = grad_h' (1 - h'^2) or grad_h' [h' > 0]
+and, for every cell, grad_h += da w_hh, grad_x = da w_ih, grad_w_ih = da^T x,
+grad_w_hh = da^T h, grad_b = sum of da over the batch (the GRU's b_hh takes d(ah)).
+
+Whole sequences run on PyTorch's packed layout: the rows of time step t are a contiguous block
+of `batch_sizes[t]` rows, the batch sorted by decreasing length, so step t only updates the
+rows still running (a padded batch is the case batch_sizes = [N] * T). `reverse` runs the
+steps from the last to the first; a sequence then starts from the initial state at its own
+last element, as PyTorch's reverse direction does. The input projection for all steps is one
+GEMM before the loop and the weight gradients are one GEMM each after it.
+
+Kernels are serial: one step is at most a few 10k elements, where a prange call costs more than
+it saves (PERF.md: fused LSTM-cell backward 15 us serial against 65 us parallel). Each loop
+touches two or three arrays so LLVM vectorizes it; float32 uses the vectorizable exp/tanh of
+`_fastmath`, float64 libm.
+"""
+import numpy as np
+from numba import njit
+
+from kernels import _fastmath as fm
+from kernels._checks import expect_float
+
+_GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# fused pointwise steps (one row block of one time step)
+
+@njit(cache=True, error_model="numpy")
+def _lstm_step_forward(a, hw, bias, c_prev, c, tanh_c, h):
+    """a (B, 4H) holds x w_ih^T on entry and the activated gates on exit."""
+    hid = c.shape[1]
+    one = a.dtype.type(1.0)
+    for r in range(a.shape[0]):
+        ar = a[r]
+        hr = hw[r]
+        for j in range(2 * hid):
+            ar[j] = fm.sigmoid(ar[j] + hr[j] + bias[j])
+        for j in range(2 * hid, 3 * hid):
+            ar[j] = fm.tanh(ar[j] + hr[j] + bias[j])
+        for j in range(3 * hid, 4 * hid):
+            ar[j] = fm.sigmoid(ar[j] + hr[j] + bias[j])
+        cr = c[r]
+        cp = c_prev[r]
+        for j in range(hid):
+            cr[j] = ar[hid + j] * cp[j] + ar[j] * ar[2 * hid + j]
+        tr = tanh_c[r]
+        for j in range(hid):
+            tr[j] = fm.tanh(cr[j])
+        out = h[r]
+        for j in range(hid):
+            out[j] = ar[3 * hid + j] * tr[j]
+    return one
+
+
+@njit(cache=True, error_model="numpy")
+def _lstm_step_backward(a, c_prev, tanh_c, grad_out, grad_h, grad_c, grad_a):
+    """grad_h (B, H) and grad_c (B, H): the gradients of this step's state from the later
+    steps; grad_c is replaced by the gradient of c_prev. grad_out may be empty (no output
+    gradient)."""
+    hid = c_prev.shape[1]
+    one = a.dtype.type(1.0)
+    has_out = grad_out.shape[0] > 0
+    for r in range(a.shape[0]):
+        ar = a[r]
+        dh = grad_h[r]
+        if has_out:
+            go = grad_out[r]
+            for j in range(hid):
+                dh[j] += go[j]
+        tr = tanh_c[r]
+        dc = grad_c[r]
+        for j in range(hid):
+            dc[j] += dh[j] * ar[3 * hid + j] * (one - tr[j] * tr[j])
+        ga = grad_a[r]
+        for j in range(hid):
+            i = ar[j]
+            ga[j] = dc[j] * ar[2 * hid + j] * i * (one - i)
+        cp = c_prev[r]
+        for j in range(hid):
+            f = ar[hid + j]
+            ga[hid + j] = dc[j] * cp[j] * f * (one - f)
+        for j in range(hid):
+            g = ar[2 * hid + j]
+            ga[2 * hid + j] = dc[j] * ar[j] * (one - g * g)
+        for j in range(hid):
+            o = ar[3 * hid + j]
+            ga[3 * hid + j] = dh[j] * tr[j] * o * (one - o)
+        for j in range(hid):
+            dc[j] *= ar[hid + j]
+    return one
+
+
+@njit(cache=True, error_model="numpy")
+def _gru_step_forward(a, hw, b_ih, b_hh, h_prev, hn, h):
+    """a (B, 3H) holds x w_ih^T on entry and the activated gates r, z, n on exit; hn (B, H)
+    receives h w_hn^T + b_hn (needed by the backward)."""
+    hid = h.shape[1]
+    one = a.dtype.type(1.0)
+    for r in range(a.shape[0]):
+        ar = a[r]
+        hr = hw[r]
+        for j in range(2 * hid):
+            ar[j] = fm.sigmoid(ar[j] + b_ih[j] + (hr[j] + b_hh[j]))
+        nr = hn[r]
+        for j in range(hid):
+            nr[j] = hr[2 * hid + j] + b_hh[2 * hid + j]
+        for j in range(hid):
+            ar[2 * hid + j] = fm.tanh(ar[2 * hid + j] + b_ih[2 * hid + j] + ar[j] * nr[j])
+        hp = h_prev[r]
+        out = h[r]
+        for j in range(hid):
+            n = ar[2 * hid + j]
+            out[j] = n + ar[hid + j] * (hp[j] - n)
+    return one
+
+
+@njit(cache=True, error_model="numpy")
+def _gru_step_backward(a, hn, h_prev, grad_out, grad_h, grad_ax, grad_ah):
+    """grad_h (B, H) enters as the gradient of h' from the later steps and leaves as the
+    direct part grad_h' z of the gradient of h_prev (the caller adds grad_ah w_hh)."""
+    hid = h_prev.shape[1]
+    one = a.dtype.type(1.0)
+    has_out = grad_out.shape[0] > 0
+    for r in range(a.shape[0]):
+        ar = a[r]
+        dh = grad_h[r]
+        if has_out:
+            go = grad_out[r]
+            for j in range(hid):
+                dh[j] += go[j]
+        gx = grad_ax[r]
+        for j in range(hid):
+            n = ar[2 * hid + j]
+            gx[2 * hid + j] = dh[j] * (one - ar[hid + j]) * (one - n * n)
+        hp = h_prev[r]
+        for j in range(hid):
+            z = ar[hid + j]
+            gx[hid + j] = dh[j] * (hp[j] - ar[2 * hid + j]) * z * (one - z)
+        nr = hn[r]
+        for j in range(hid):
+            rr = ar[j]
+            gx[j] = gx[2 * hid + j] * nr[j] * rr * (one - rr)
+        gh = grad_ah[r]
+        for j in range(2 * hid):
+            gh[j] = gx[j]
+        for j in range(hid):
+            gh[2 * hid + j] = gx[2 * hid + j] * ar[j]
+        for j in range(hid):
+            dh[j] *= ar[hid + j]
+    return one
+
+
+@njit(cache=True, error_model="numpy")
+def _rnn_step_forward(a, hw, bias, relu, h):
+    hid = h.shape[1]
+    zero = a.dtype.type(0.0)
+    for r in range(a.shape[0]):
+        ar = a[r]
+        hr = hw[r]
+        out = h[r]
+        if relu:
+            for j in range(hid):
+                v = ar[j] + hr[j] + bias[j]
+                out[j] = v if v > zero else zero
+        else:
+            for j in range(hid):
+                out[j] = fm.tanh(ar[j] + hr[j] + bias[j])
+    return zero
+
+
+@njit(cache=True, error_model="numpy")
+def _rnn_step_backward(h, relu, grad_out, grad_h, grad_a):
+    hid = h.shape[1]
+    zero = h.dtype.type(0.0)
+    one = h.dtype.type(1.0)
+    has_out = grad_out.shape[0] > 0
+    for r in range(h.shape[0]):
+        dh = grad_h[r]
+        if has_out:
+            go = grad_out[r]
+            for j in range(hid):
+                dh[j] += go[j]
+        hr = h[r]
+        ga = grad_a[r]
+        if relu:
+            for j in range(hid):
+                ga[j] = dh[j] if hr[j] > zero else zero
+        else:
+            for j in range(hid):
+                ga[j] = dh[j] * (one - hr[j] * hr[j])
+    return zero
+
+
+# ---------------------------------------------------------------------------------------------
+# input checks
+
+def _check_cell(op, x, h, w_ih, w_hh, b_ih, b_hh, gates):
+    expect_float(op, "input", x)
+    if x.ndim != 2:
+        raise ValueError(f"{op}: input must be 2-D (N, I), got shape {x.shape}")
+    n, inp = x.shape
+    if w_ih.ndim != 2 or w_ih.shape[0] % gates or w_ih.shape[1] != inp:
+        raise ValueError(f"{op}: w_ih must have shape ({gates} * H, {inp}), got {w_ih.shape}")
+    hid = w_ih.shape[0] // gates
+    _check_weights(op, x.dtype, hid, gates, w_hh, b_ih, b_hh)
+    if h is not None:
+        _check_state(op, "hx", h, x.dtype, (n, hid))
+    return hid
+
+
+def _check_weights(op, dtype, hid, gates, w_hh, b_ih, b_hh):
+    if w_hh.shape != (gates * hid, hid):
+        raise ValueError(f"{op}: w_hh must have shape ({gates * hid}, {hid}), "
+                         f"got {w_hh.shape}")
+    for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
+        if b is not None and b.shape != (gates * hid,):
+            raise ValueError(f"{op}: {name} must have shape ({gates * hid},), got {b.shape}")
+    for name, w in (("w_ih", w_hh), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)):
+        if w is not None and w.dtype != dtype:
+            raise TypeError(f"{op}: {name} must have the input's dtype {dtype}, got {w.dtype}")
+
+
+def _check_state(op, name, s, dtype, shape):
+    if s.shape != tuple(shape):
+        raise ValueError(f"{op}: {name} must have shape {tuple(shape)}, got {s.shape}")
+    if s.dtype != dtype:
+        raise TypeError(f"{op}: {name} must have the input's dtype {dtype}, got {s.dtype}")
+
+
+def _c(a):
+    return np.ascontiguousarray(a)
+
+
+def _bias_sum(b_ih, b_hh, size, dtype):
+    if b_ih is None and b_hh is None:
+        return np.zeros(size, dtype)
+    if b_ih is None:
+        return _c(b_hh)
+    if b_hh is None:
+        return _c(b_ih)
+    return b_ih + b_hh
+
+
+def _bias_or_zeros(b, size, dtype):
+    return np.zeros(size, dtype) if b is None else _c(b)
+
+
+_EMPTY = {}
+
+
+def _empty(dtype):
+    """A (0, 0) array: the 'no output gradient' marker of the step kernels."""
+    e = _EMPTY.get(dtype)
+    if e is None:
+        e = _EMPTY[dtype] = np.empty((0, 0), dtype)
+    return e
+
+
+# ---------------------------------------------------------------------------------------------
+# cells: one step on (N, I) inputs
+
+def lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One LSTM step. x (N, I), h and c (N, H) -> (h', c', gates (N, 4H) activated, tanh(c'))."""
+    hid = _check_cell("lstm_cell", x, h, w_ih, w_hh, b_ih, b_hh, 4)
+    _check_state("lstm_cell", "cx", c, x.dtype, h.shape)
+    a = np.matmul(x, w_ih.T)
+    hw = np.matmul(h, w_hh.T)
+    bias = _bias_sum(b_ih, b_hh, 4 * hid, x.dtype)
+    c_new = np.empty(h.shape, x.dtype)
+    tanh_c = np.empty(h.shape, x.dtype)
+    h_new = np.empty(h.shape, x.dtype)
+    _lstm_step_forward(a, hw, bias, _c(c), c_new, tanh_c, h_new)
+    return h_new, c_new, a, tanh_c
+
+
+def lstm_cell_backward(gates, c, tanh_c, grad_h, grad_c):
+    """The gradients of one LSTM step's pre-activations (N, 4H) and of c (N, H), from the
+    saved gates, c and tanh(c') and the gradients of h' and c' (either may be None)."""
+    shape = c.shape
+    grad_h = np.zeros(shape, c.dtype) if grad_h is None else np.array(grad_h, c.dtype)
+    grad_c = np.zeros(shape, c.dtype) if grad_c is None else np.array(grad_c, c.dtype)
+    grad_a = np.empty(gates.shape, c.dtype)
+    _lstm_step_backward(gates, c, tanh_c, _empty(c.dtype), grad_h, grad_c, grad_a)
+    return grad_a, grad_c
+
+
+def gru_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+    """One GRU step. x (N, I), h (N, H) -> (h', gates r, z, n (N, 3H), hn (N, H))."""
+    hid = _check_cell("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh, 3)
+    a = np.matmul(x, w_ih.T)
+    hw = np.matmul(h, w_hh.T)
+    hn = np.empty(h.shape, x.dtype)
+    h_new = np.empty(h.shape, x.dtype)
+    _gru_step_forward(a, hw, _bias_or_zeros(b_ih, 3 * hid, x.dtype),
+                      _bias_or_zeros(b_hh, 3 * hid, x.dtype), _c(h), hn, h_new)
+    return h_new, a, hn
+
+
+def gru_cell_backward(gates, hn, h, grad_h):
+    """The gradients of one GRU step's input projection (N, 3H), hidden projection (N, 3H)
+    and the direct part grad_h' z of the gradient of h (N, H)."""
+    grad_h = np.array(grad_h, h.dtype)
+    grad_ax = np.empty(gates.shape, h.dtype)
+    grad_ah = np.empty(gates.shape, h.dtype)
+    _gru_step_backward(gates, hn, _c(h), _empty(h.dtype), grad_h, grad_ax, grad_ah)
+    return grad_ax, grad_ah, grad_h
+
+
+def rnn_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"):
+    """One Elman step, h' = tanh or relu (x w_ih^T + b_ih + h w_hh^T + b_hh); (N, H)."""
+    relu = _nonlinearity("rnn_cell", nonlinearity)
+    hid = _check_cell("rnn_cell", x, h, w_ih, w_hh, b_ih, b_hh, 1)
+    a = np.matmul(x, w_ih.T)
+    hw = np.matmul(h, w_hh.T)
+    h_new = np.empty(h.shape, x.dtype)
+    _rnn_step_forward(a, hw, _bias_sum(b_ih, b_hh, hid, x.dtype), relu, h_new)
+    return h_new
+
+
+def rnn_cell_backward(h_new, grad_h, nonlinearity="tanh"):
+    """The gradient of one Elman step's pre-activation (N, H) from its output and grad."""
+    relu = _nonlinearity("rnn_cell", nonlinearity)
+    grad_h = np.array(grad_h, h_new.dtype)
+    grad_a = np.empty(h_new.shape, h_new.dtype)
+    _rnn_step_backward(h_new, relu, _empty(h_new.dtype), grad_h, grad_a)
+    return grad_a
+
+
+def _nonlinearity(op, nonlinearity):
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{op}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return nonlinearity == "relu"
+
+
+# ---------------------------------------------------------------------------------------------
+# whole sequences in the packed layout
+
+def check_batch_sizes(op, batch_sizes, rows):
+    """batch_sizes: int64 (T,), positive, non-increasing, summing to the packed row count."""
+    batch_sizes = np.asarray(batch_sizes)
+    if batch_sizes.ndim != 1 or batch_sizes.dtype.kind not in "iu":
+        raise TypeError(f"{op}: batch_sizes must be a 1-D integer array, got "
+                        f"{batch_sizes.dtype} of shape {batch_sizes.shape}")
+    if batch_sizes.size == 0 or batch_sizes.min() < 1 or np.any(np.diff(batch_sizes) > 0):
+        raise ValueError(f"{op}: batch_sizes must be positive and non-increasing, got "
+                         f"{batch_sizes.tolist()}")
+    if int(batch_sizes.sum()) != rows:
+        raise ValueError(f"{op}: batch_sizes sum to {int(batch_sizes.sum())}, but the packed "
+                         f"input has {rows} rows")
+    return batch_sizes.astype(np.int64)
+
+
+def _steps(batch_sizes, reverse):
+    """(offset, rows) of every time step, in the order the recurrence visits them."""
+    offsets = np.concatenate(([0], np.cumsum(batch_sizes)[:-1])).tolist()
+    steps = list(zip(offsets, batch_sizes.tolist()))
+    return steps[::-1] if reverse else steps
+
+
+def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse=False):
+    """Run one direction of an LSTM/GRU/RNN over a packed sequence.
+
+    x (R, I) packed rows, h0 and c0 (N, H) in the packed (sorted) batch order, N =
+    batch_sizes[0]; c0 only for "lstm". mode is "lstm", "gru", "rnn_tanh" or "rnn_relu".
+    Returns (out (R, H), h_n (N, H), c_n (N, H) or None, saved), `saved` being what
+    `rnn_sequence_backward` needs."""
+    op = mode if mode == "lstm" or mode == "gru" else "rnn"
+    gates = _GATES[mode]
+    expect_float(op, "input", x)
+    if x.ndim != 2 or w_ih.ndim != 2 or w_ih.shape[1] != x.shape[1] or w_ih.shape[0] % gates:
+        raise ValueError(f"{op}: packed input (R, I) and w_ih ({gates} * H, I) do not fit: "
+                         f"{x.shape} and {w_ih.shape}")
+    hid = w_ih.shape[0] // gates
+    dtype = x.dtype
+    _check_weights(op, dtype, hid, gates, w_hh, b_ih, b_hh)
+    if w_ih.dtype != dtype:
+        raise TypeError(f"{op}: w_ih must have the input's dtype {dtype}, got {w_ih.dtype}")
+    batch = int(batch_sizes[0])
+    _check_state(op, "h0", h0, dtype, (batch, hid))
+    x = _c(x)
+    rows = x.shape[0]
+    # the input projection of every step at once; the gate kernels overwrite it in place
+    # with the activated gates, which is what the backward needs
+    a = np.matmul(x, w_ih.T)
+    w_hh_t = _c(w_hh.T)          # (H, G H): measured 100 us against 140 us for the .T view
+    h = np.array(h0, dtype)
+    h_prev = np.empty((rows, hid), dtype)
+    out = np.empty((rows, hid), dtype)
+    hw = np.empty((batch, gates * hid), dtype)
+    saved = {"mode": mode, "x": x, "a": a, "h_prev": h_prev, "batch_sizes": batch_sizes,
+             "reverse": reverse, "w_ih": w_ih, "w_hh": w_hh}
+    if mode == "lstm":
+        _check_state(op, "c0", c0, dtype, (batch, hid))
+        bias = _bias_sum(b_ih, b_hh, gates * hid, dtype)
+        c = np.array(c0, dtype)
+        c_prev = np.empty((rows, hid), dtype)
+        tanh_c = np.empty((rows, hid), dtype)
+        for off, b in _steps(batch_sizes, reverse):
+            blk = slice(off, off + b)
+            hp = h_prev[blk]
+            cp = c_prev[blk]
+            hp[...] = h[:b]
+            cp[...] = c[:b]
+            g = hw[:b]
+            np.matmul(hp, w_hh_t, out=g)
+            _lstm_step_forward(a[blk], g, bias, cp, c[:b], tanh_c[blk], out[blk])
+            h[:b] = out[blk]
+        saved.update(c_prev=c_prev, tanh_c=tanh_c)
+        return out, h, c, saved
+    if mode == "gru":
+        bi = _bias_or_zeros(b_ih, gates * hid, dtype)
+        bh = _bias_or_zeros(b_hh, gates * hid, dtype)
+        hn = np.empty((rows, hid), dtype)
+        for off, b in _steps(batch_sizes, reverse):
+            blk = slice(off, off + b)
+            hp = h_prev[blk]
+            hp[...] = h[:b]
+            g = hw[:b]
+            np.matmul(hp, w_hh_t, out=g)
+            _gru_step_forward(a[blk], g, bi, bh, hp, hn[blk], out[blk])
+            h[:b] = out[blk]
+        saved.update(hn=hn)
+        return out, h, None, saved
+    relu = mode == "rnn_relu"
+    bias = _bias_sum(b_ih, b_hh, hid, dtype)
+    for off, b in _steps(batch_sizes, reverse):
+        blk = slice(off, off + b)
+        hp = h_prev[blk]
+        hp[...] = h[:b]
+        g = hw[:b]
+        np.matmul(hp, w_hh_t, out=g)
+        _rnn_step_forward(a[blk], g, bias, relu, out[blk])
+        h[:b] = out[blk]
+    saved.update(out=out)
+    return out, h, None, saved
+
+
+def rnn_sequence_backward(saved, grad_out, grad_hn, grad_cn, need_x=True, need_w=True):
+    """BPTT for `rnn_sequence_forward`: from the gradients of out (R, H), h_n and c_n (N, H)
+    (any may be None) to (grad_x, grad_h0, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih,
+    grad_b_hh); grad_c0 is None except for LSTM, grad_x None unless `need_x`, the weight
+    gradients None unless `need_w`."""
+    mode = saved["mode"]
+    a = saved["a"]
+    h_prev = saved["h_prev"]
+    batch_sizes = saved["batch_sizes"]
+    w_hh = saved["w_hh"]
+    dtype = a.dtype
+    rows, hid = h_prev.shape
+    batch = int(batch_sizes[0])
+    steps = _steps(batch_sizes, not saved["reverse"])
+    if grad_out is not None:
+        grad_out = _c(grad_out.astype(dtype, copy=False))
+    empty = _empty(dtype)
+    dh = np.zeros((batch, hid), dtype) if grad_hn is None else np.array(grad_hn, dtype)
+    grad_a = np.empty(a.shape, dtype)
+    grad_c0 = None
+    if mode == "lstm":
+        c_prev = saved["c_prev"]
+        tanh_c = saved["tanh_c"]
+        dc = np.zeros((batch, hid), dtype) if grad_cn is None else np.array(grad_cn, dtype)
+        for off, b in steps:
+            blk = slice(off, off + b)
+            go = empty if grad_out is None else grad_out[blk]
+            ga = grad_a[blk]
+            _lstm_step_backward(a[blk], c_prev[blk], tanh_c[blk], go, dh[:b], dc[:b], ga)
+            np.matmul(ga, w_hh, out=dh[:b])
+        grad_c0 = dc
+        grad_ah = grad_a
+    elif mode == "gru":
+        hn = saved["hn"]
+        grad_ah = np.empty(a.shape, dtype)
+        tmp = np.empty((batch, hid), dtype)
+        for off, b in steps:
+            blk = slice(off, off + b)
+            go = empty if grad_out is None else grad_out[blk]
+            gh = grad_ah[blk]
+            _gru_step_backward(a[blk], hn[blk], h_prev[blk], go, dh[:b], grad_a[blk], gh)
+            t = tmp[:b]
+            np.matmul(gh, w_hh, out=t)
+            dh[:b] += t
+    else:
+        relu = mode == "rnn_relu"
+        out = saved["out"]
+        for off, b in steps:
+            blk = slice(off, off + b)
+            go = empty if grad_out is None else grad_out[blk]
+            ga = grad_a[blk]
+            _rnn_step_backward(out[blk], relu, go, dh[:b], ga)
+            np.matmul(ga, w_hh, out=dh[:b])
+        grad_ah = grad_a
+    grad_x = np.matmul(grad_a, saved["w_ih"]) if need_x else None
+    if not need_w:
+        return grad_x, dh, grad_c0, None, None, None, None
+    grad_w_ih = np.matmul(grad_a.T, saved["x"])
+    grad_w_hh = np.matmul(grad_ah.T, h_prev)
+    grad_b_ih = grad_a.sum(axis=0)
+    grad_b_hh = grad_b_ih if grad_ah is grad_a else grad_ah.sum(axis=0)
+    return grad_x, dh, grad_c0, grad_w_ih, grad_w_hh, grad_b_ih, grad_b_hh
