@@ -13,6 +13,7 @@ import numpy as np
 
 from autograd.function import FREED, AccumulateGrad
 from autograd.grad_mode import state as _grad_mode
+from autograd.sparse import RowSparse
 from autograd.tensor import Tensor, wrap
 
 
@@ -78,6 +79,8 @@ def _run_hooks(hooks, grad):
 
 
 def _check_finite(node, index, grad):
+    if isinstance(grad, RowSparse):
+        grad = grad.values
     finite = np.isfinite(grad)
     if not finite.all():
         bad = np.unravel_index(int(np.argmin(finite)), grad.shape) if grad.ndim else ()
@@ -172,8 +175,24 @@ def _accumulate_leaf(node, grad, capture):
         return
     if grad.dtype != tensor.data.dtype:
         grad = grad.astype(tensor.data.dtype)
-    if tensor.grad is None:
+    if isinstance(grad, RowSparse) or isinstance(tensor.grad, RowSparse):
+        _accumulate_sparse(tensor, grad)
+    elif tensor.grad is None:
         # a gradient array may be shared by several parents: the first write copies
         tensor.grad = wrap(np.array(grad, copy=True), False, None, 0, None)
     else:
         tensor.grad.data = tensor.grad.data + grad
+
+
+def _accumulate_sparse(tensor, grad):
+    """A row-sparse gradient stays sparse in `.grad` (an embedding table's optimizer then
+    touches only those rows); mixed with a dense one it becomes dense."""
+    old = tensor.grad
+    if old is None:
+        tensor.grad = grad.copy()
+    elif isinstance(old, RowSparse) and isinstance(grad, RowSparse):
+        tensor.grad = old + grad
+    elif isinstance(old, RowSparse):
+        tensor.grad = wrap(old + grad, False, None, 0, None)          # grad is dense
+    else:
+        tensor.grad = wrap(grad + old.data, False, None, 0, None)     # grad is sparse

@@ -135,11 +135,19 @@ def _tapegrad_revision():
     return out.stdout.strip() or None
 
 
+def _load_average():
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
 def machine_facts(torch_facts=None):
     """Where the figures come from. Call it after the run: Numba reports its threading layer
     only once a parallel kernel has run."""
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable_cores(),
-            "memory_gib": _memory_gib(), "platform": platform.platform(),
+            "memory_gib": _memory_gib(), "load_average": _load_average(),
+            "platform": platform.platform(),
             "python": platform.python_version(), "numpy": np.__version__,
             "blas": blas_facts(), "numba": numba_facts(), "torch": torch_facts,
             "tapegrad_revision": _tapegrad_revision()}
@@ -182,6 +190,11 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
     dtype = np.dtype(dtype).name
     threads = int(threads or usable_cores())
     notes, worker = [], None
+    load = _load_average()
+    if load is not None and load > 0.5 * usable_cores():
+        notes.append(f"the machine was busy when the run started (load average {load:.1f} on "
+                     f"{usable_cores()} cores): expect noisy times; the ratios, measured side "
+                     f"by side, suffer least")
     if torch and torch_runner is None:
         if torch_installed():
             worker = _start_worker(threads, notes)   # before tapegrad changes the environment

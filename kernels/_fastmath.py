@@ -128,7 +128,7 @@ _TB0, _TB2 = _f(4.89352518554385e-03), _f(2.26843463243900e-03)
 _TB4, _TB6 = _f(1.18534705686654e-04), _f(1.19825839466702e-06)
 # sin/cos: x = k pi/2 + r, pi/2 in three parts (Cephes' DP1..3 doubled; k * part exact for
 # |x| < TRIG_MAX), minimax polynomials for sin r and cos r on [-pi/4, pi/4]
-TRIG_MAX = 8192.0
+TRIG_MAX = _f(8192.0)
 _TWO_OVER_PI = _f(0.636619772367581343)
 _PIO2_1, _PIO2_2, _PIO2_3 = _f(1.5703125), _f(4.837512969970703125e-4), _f(7.54978995489188216e-8)
 _S0, _S1, _S2 = _f(-1.9515295891e-4), _f(8.3321608736e-3), _f(-1.6666654611e-1)

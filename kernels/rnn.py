@@ -51,7 +51,6 @@ _GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 def _lstm_step_forward(a, hw, bias, c_prev, c, tanh_c, h):
     """a (B, 4H) holds x w_ih^T on entry and the activated gates on exit."""
     hid = c.shape[1]
-    one = a.dtype.type(1.0)
     for r in range(a.shape[0]):
         ar = a[r]
         hr = hw[r]
@@ -71,7 +70,6 @@ def _lstm_step_forward(a, hw, bias, c_prev, c, tanh_c, h):
         out = h[r]
         for j in range(hid):
             out[j] = ar[3 * hid + j] * tr[j]
-    return one
 
 
 @njit(cache=True, error_model="numpy")
@@ -109,7 +107,6 @@ def _lstm_step_backward(a, c_prev, tanh_c, grad_out, grad_h, grad_c, grad_a):
             ga[3 * hid + j] = dh[j] * tr[j] * o * (one - o)
         for j in range(hid):
             dc[j] *= ar[hid + j]
-    return one
 
 
 @njit(cache=True, error_model="numpy")
@@ -117,7 +114,6 @@ def _gru_step_forward(a, hw, b_ih, b_hh, h_prev, hn, h):
     """a (B, 3H) holds x w_ih^T on entry and the activated gates r, z, n on exit; hn (B, H)
     receives h w_hn^T + b_hn (needed by the backward)."""
     hid = h.shape[1]
-    one = a.dtype.type(1.0)
     for r in range(a.shape[0]):
         ar = a[r]
         hr = hw[r]
@@ -133,7 +129,6 @@ def _gru_step_forward(a, hw, b_ih, b_hh, h_prev, hn, h):
         for j in range(hid):
             n = ar[2 * hid + j]
             out[j] = n + ar[hid + j] * (hp[j] - n)
-    return one
 
 
 @njit(cache=True, error_model="numpy")
@@ -169,7 +164,6 @@ def _gru_step_backward(a, hn, h_prev, grad_out, grad_h, grad_ax, grad_ah):
             gh[2 * hid + j] = gx[2 * hid + j] * ar[j]
         for j in range(hid):
             dh[j] *= ar[hid + j]
-    return one
 
 
 @njit(cache=True, error_model="numpy")
@@ -187,7 +181,6 @@ def _rnn_step_forward(a, hw, bias, relu, h):
         else:
             for j in range(hid):
                 out[j] = fm.tanh(ar[j] + hr[j] + bias[j])
-    return zero
 
 
 @njit(cache=True, error_model="numpy")
@@ -210,7 +203,6 @@ def _rnn_step_backward(h, relu, grad_out, grad_h, grad_a):
         else:
             for j in range(hid):
                 ga[j] = dh[j] * (one - hr[j] * hr[j])
-    return zero
 
 
 # ---------------------------------------------------------------------------------------------
@@ -224,20 +216,20 @@ def _check_cell(op, x, h, w_ih, w_hh, b_ih, b_hh, gates):
     if w_ih.ndim != 2 or w_ih.shape[0] % gates or w_ih.shape[1] != inp:
         raise ValueError(f"{op}: w_ih must have shape ({gates} * H, {inp}), got {w_ih.shape}")
     hid = w_ih.shape[0] // gates
-    _check_weights(op, x.dtype, hid, gates, w_hh, b_ih, b_hh)
+    _check_weights(op, x.dtype, hid, gates, w_ih, w_hh, b_ih, b_hh)
     if h is not None:
         _check_state(op, "hx", h, x.dtype, (n, hid))
     return hid
 
 
-def _check_weights(op, dtype, hid, gates, w_hh, b_ih, b_hh):
+def _check_weights(op, dtype, hid, gates, w_ih, w_hh, b_ih, b_hh):
     if w_hh.shape != (gates * hid, hid):
         raise ValueError(f"{op}: w_hh must have shape ({gates * hid}, {hid}), "
                          f"got {w_hh.shape}")
     for name, b in (("b_ih", b_ih), ("b_hh", b_hh)):
         if b is not None and b.shape != (gates * hid,):
             raise ValueError(f"{op}: {name} must have shape ({gates * hid},), got {b.shape}")
-    for name, w in (("w_ih", w_hh), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)):
+    for name, w in (("w_ih", w_ih), ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)):
         if w is not None and w.dtype != dtype:
             raise TypeError(f"{op}: {name} must have the input's dtype {dtype}, got {w.dtype}")
 
@@ -394,9 +386,7 @@ def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, r
                          f"{x.shape} and {w_ih.shape}")
     hid = w_ih.shape[0] // gates
     dtype = x.dtype
-    _check_weights(op, dtype, hid, gates, w_hh, b_ih, b_hh)
-    if w_ih.dtype != dtype:
-        raise TypeError(f"{op}: w_ih must have the input's dtype {dtype}, got {w_ih.dtype}")
+    _check_weights(op, dtype, hid, gates, w_ih, w_hh, b_ih, b_hh)
     batch = int(batch_sizes[0])
     _check_state(op, "h0", h0, dtype, (batch, hid))
     x = _c(x)

@@ -13,3 +13,4 @@ from autograd.ops.pool import *  # noqa: F401,F403
 from autograd.ops.norm import *  # noqa: F401,F403
 from autograd.ops.rnn import *  # noqa: F401,F403
 from autograd.ops.embedding import *  # noqa: F401,F403
+from autograd.ops.activation import *  # noqa: F401,F403
