@@ -199,12 +199,16 @@ def summarize_machine(machine, options):
     parts = [f"{machine.get('cpu')}, {machine.get('usable_cores')} cores",
              f"numpy {machine.get('numpy')} ({blas.get('name')} {blas.get('version')}"
              + (f", {blas['corename']}" if blas.get("corename") else "")
-             + (f", {blas['threads']} threads" if blas.get("threads") else "") + ")",
-             f"numba {numba.get('version')} ({numba.get('threading_layer')}, "
-             f"{numba.get('num_threads')} threads)",
-             f"torch {torch['torch']} ({torch['threads']} threads)" if torch else "torch not run",
+             + (f", {_threads(blas['threads'])}" if blas.get("threads") else "") + ")",
+             f"numba {numba.get('version')} ({numba.get('threading_layer')} threading layer"
+             + (f", {_threads(numba['num_threads'])}" if numba.get("num_threads") else "") + ")",
+             f"torch {torch['torch']} ({_threads(torch['threads'])})" if torch else "torch not run",
              f"{options.get('dtype', '')}, min-time {options.get('min_time', '')} s"]
     return " | ".join(parts)
+
+
+def _threads(n):
+    return f"{n} thread" + ("" if n == 1 else "s")
 
 
 def plot_ratios(rows, path):
@@ -225,6 +229,7 @@ def plot_ratios(rows, path):
     ax.barh(names, ratios, color=["tab:green" if x <= 1 else "tab:red" for x in ratios])
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_xscale("log")
+    ax.margins(y=0.01)
     ax.set_xlabel("time ours / PyTorch (log scale; < 1: tapegrad is faster)")
     ax.tick_params(axis="y", labelsize=7)
     lo, hi = min(ratios), max(ratios)

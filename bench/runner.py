@@ -25,6 +25,9 @@ def torch_installed():
 
 
 def _tokens(values):
+    """["conv,lstm", "pool"] or "conv,lstm" -> ["conv", "lstm", ...]."""
+    if isinstance(values, str):
+        values = [values]
     out = []
     for value in values or ():
         out += [t.strip() for t in str(value).split(",") if t.strip()]
@@ -32,11 +35,10 @@ def _tokens(values):
 
 
 def matches(workload, token):
-    """A token names a family ("conv"), a kind ("startup"), a workload, a dotted prefix of its
-    name ("lenet.relu") or a glob ("*.fwdbwd")."""
-    name = workload.name
-    return (token in (workload.family, workload.kind, name) or name.startswith(token + ".")
-            or fnmatch.fnmatchcase(name, token))
+    """A token names a family ("conv"), a kind ("startup"), whole dotted parts of a workload's
+    name ("lenet.relu", "numpy_sgemm", the full name) or a glob over names ("*.fwdbwd")."""
+    return (token in (workload.family, workload.kind) or f".{token}." in f".{workload.name}."
+            or fnmatch.fnmatchcase(workload.name, token))
 
 
 def select(workloads, only=None, skip=None):

@@ -106,10 +106,10 @@ class LocalRunner:
         while not times or (spent < warmup_time and len(times) < 1000):
             times.append(time_calls(self.fn, 1))
             spent += times[-1]
+        gc.collect()                  # the previous workload's garbage is not this one's cost
         return {"first": first, "estimate": float(np.median(times))}
 
     def round(self, number):
-        gc.collect()                  # garbage of the last round is not this round's cost
         return time_calls(self.fn, number, self.self_timed)
 
     def teardown(self):

@@ -2,7 +2,7 @@
 
 A `Workload` names one thing to time. Its sides are `Side`s, picklable recipes: `side(dtype)`
 calls `build(dtype, **kwargs)` and returns a zero-argument callable. Being picklable, the
-PyTorch side is sent to the worker process and built there, so the worker never imports
+PyTorch side is sent to the worker process and built there, so the worker does not import
 tapegrad. Most builders are written once against the PyTorch spelling and run for either
 library (`lib="ours"` or `lib="torch"`); both sides draw their inputs from the same seeded
 numpy generator, so they see identical data. Parameters use each library's own
@@ -70,28 +70,7 @@ def library(lib):
         import torch
         return SimpleNamespace(ag=torch, nn=torch.nn, F=torch.nn.functional, optim=torch.optim,
                                tensor=_torch_tensor)
-    import autograd
-    import nn
-    import nn.functional
-    return SimpleNamespace(ag=autograd, nn=nn, F=nn.functional, optim=_optional("nn.optim"),
-                           tensor=_ours_tensor)
-
-
-class _Missing:
-    """Stands in for a module that is not there yet: using it raises the original ImportError."""
-
-    def __init__(self, name, error):
-        self._name, self._error = name, error
-
-    def __getattr__(self, attr):
-        raise ImportError(f"{self._name}.{attr} is not available ({self._error})")
-
-
-def _optional(module):
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        return _Missing(module, exc)
+    return _Ours()
 
 
 def _torch_tensor(array, requires_grad=False):
@@ -103,6 +82,17 @@ def _torch_tensor(array, requires_grad=False):
 def _ours_tensor(array, requires_grad=False):
     import autograd
     return autograd.tensor(np.ascontiguousarray(array).copy(), requires_grad=requires_grad)
+
+
+class _Ours:
+    """tapegrad's packages, each imported when a builder first uses it: a workload that needs
+    only `autograd` runs while `nn` is still being written, and one that needs a missing
+    piece fails alone, with the ImportError as its reason."""
+    tensor = staticmethod(_ours_tensor)
+    ag = property(lambda self: importlib.import_module("autograd"))
+    nn = property(lambda self: importlib.import_module("nn"))
+    F = property(lambda self: importlib.import_module("nn.functional"))
+    optim = property(lambda self: importlib.import_module("nn.optim"))
 
 
 def _rng():

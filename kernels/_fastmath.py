@@ -4,21 +4,26 @@ float64 goes to libm (accuracy first: the float64 gradcheck runs there). float32
 pure-arithmetic formulations that LLVM vectorizes: Numba has no SVML here, so a libm call per
 element keeps a loop scalar (np.tanh ~20 ns/element against ~0.3 ns for the forms below).
 
-float32 formulations (Cephes-style; accuracy measured against float64 numpy, see the tests):
-    exp(x)     n = round(x / ln2), r = x - n ln2 (two-part ln2), e^r by a degree-6 polynomial,
-               times 2^n built from the exponent bits in two halves (denormal results and
-               n = 128 stay exact)                                               <= 1 ulp
-    expm1(x)   the same reduction, 2^n (expm1(r) + 1) - 1 evaluated without cancellation
-    log(x)     x = m 2^e read from the bits (m in [sqrt(1/2), sqrt(2))), log(m) by a degree-9
-               polynomial in m - 1                                               <= 1 ulp
-    log1p(x)   u = 1 + x, log(u) * x / (u - 1): the division cancels the rounding of u
-    tanh(x)    odd polynomial below |x| = 0.625, 1 - 2 / (e^(2|x|) + 1) above
-    sigmoid(x) e = exp(-|x|), 1 / (1 + e) or e / (1 + e) by the sign of x: no overflow
-    softplus(x)  max(x, 0) + log1p(exp(-|x|))
-    sin, cos   reduction by pi/4 (three-part Cody-Waite), Cephes polynomials; exact only for
-               |x| < 8192, so callers patch larger inputs with libm (see `trig_reduction_ok`)
-    erf(x)     rational minimax approximation on [-4, 4], +-1 outside
-Special values follow libm: NaN propagates, exp(+-inf) = inf/0, log(0) = -inf, signed zeros kept.
+float32 formulations (Cephes-style; worst errors measured against float64 numpy in the tests):
+    exp(x)     n = rint(x / ln2), r = x - n ln2 (ln2 in two parts), e^r by a degree-6
+               polynomial, times 2^n built from exponent bits                        1 ulp
+    expm1(x)   the same reduction; 2^n (expm1(r) + 1) - 1 evaluated without cancellation 2 ulp
+    log(x)     x = m 2^k from the bits with m in [sqrt(1/2), sqrt(2)), log(m) by a degree-9
+               polynomial in m - 1                                                   1 ulp
+    log1p(x)   u = 1 + x, log(u) * x / (u - 1): the quotient cancels the rounding of u 3 ulp
+    tanh(x)    odd/even rational minimax approximation on |x| <= 7.9 (Eigen's)        5 ulp
+    sigmoid(x) e = exp(-|x|), then 1 / (1 + e) or e / (1 + e): no overflow            3 ulp
+    softplus(x)  max(x, 0) + log1p(exp(-|x|))                                         3 ulp
+    sin, cos   x = k pi/2 + r (pi/2 in three parts, Cephes), polynomials on |r| <= pi/4;
+               the reduction is exact only for |x| <= TRIG_MAX: callers use libm beyond
+    erf(x)     odd/even rational approximation on [-4, 4] (Eigen's), +-1 beyond     4e-7 abs
+Special values follow libm: NaN propagates, exp(+-inf) = inf / 0, log(0) = -inf, log(-1) = NaN,
+and signed zeros are kept.
+
+The `*_core` variants drop the range and special-value handling (each costs a compare and a
+blend per element). They are exact on the ranges given by the `*_CORE_*` bounds; a loop runs
+the core over everything, ORs a flag for inputs outside the range, and redoes only those with
+the complete function in a second pass that normally never runs.
 """
 import math
 
@@ -35,8 +40,24 @@ _F32 = types.float32
 # table lookups do not)
 
 @intrinsic
+def _pow2(typingctx, n):
+    """2**n for an integral float32 n in [-126, 127]."""
+    if n != _F32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        k = builder.fptosi(args[0], i32)
+        k = builder.shl(builder.add(k, ir.Constant(i32, 127)), ir.Constant(i32, 23))
+        return builder.bitcast(k, ir.FloatType())
+
+    return _F32(_F32), codegen
+
+
+@intrinsic
 def _ldexp2(typingctx, p, n):
-    """p * 2**n for an integral float32 n in [-150, 128], as two exact power-of-two factors."""
+    """p * 2**n for an integral float32 n in [-150, 128], as two exact power-of-two factors
+    (so results in the denormal range round once, and n = 128 does not overflow the scale)."""
     if p != _F32 or n != _F32:
         return None
 
@@ -55,50 +76,39 @@ def _ldexp2(typingctx, p, n):
     return _F32(_F32, _F32), codegen
 
 
-@intrinsic
-def _pow2(typingctx, n):
-    """2**n for an integral float32 n in [-126, 127]."""
-    if n != _F32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
-        k = builder.fptosi(args[0], i32)
-        k = builder.shl(builder.add(k, ir.Constant(i32, 127)), ir.Constant(i32, 23))
-        return builder.bitcast(k, ir.FloatType())
-
-    return _F32(_F32), codegen
+# Subtracting the bits of sqrt(1/2) before the shift puts the exponent boundary at sqrt(1/2):
+# k = (bits(x) - bits(sqrt(1/2))) >> 23 and m = x / 2^k lands in [sqrt(1/2), sqrt(2)) with
+# integer ops only (no compare-and-adjust).
+_SQRT_HALF_BITS = 0x3F3504F3
 
 
-@intrinsic
-def _mantissa(typingctx, x):
-    """The significand of a positive normal float32 as a value in [1, 2)."""
-    if x != _F32:
-        return None
-
+def _split_codegen(want_exponent):
     def codegen(context, builder, signature, args):
         i32 = ir.IntType(32)
         bits = builder.bitcast(args[0], i32)
-        bits = builder.or_(builder.and_(bits, ir.Constant(i32, 0x007FFFFF)),
-                           ir.Constant(i32, 0x3F800000))
-        return builder.bitcast(bits, ir.FloatType())
-
-    return _F32(_F32), codegen
+        k = builder.ashr(builder.sub(bits, ir.Constant(i32, _SQRT_HALF_BITS)),
+                         ir.Constant(i32, 23))
+        if want_exponent:
+            return builder.sitofp(k, ir.FloatType())
+        m = builder.sub(bits, builder.shl(k, ir.Constant(i32, 23)))
+        return builder.bitcast(m, ir.FloatType())
+    return codegen
 
 
 @intrinsic
-def _exponent(typingctx, x):
-    """The unbiased binary exponent of a positive normal float32, as a float32."""
+def _log_mantissa(typingctx, x):
+    """m in [sqrt(1/2), sqrt(2)) with x = m 2^k, for a positive normal float32 x."""
     if x != _F32:
         return None
+    return _F32(_F32), _split_codegen(want_exponent=False)
 
-    def codegen(context, builder, signature, args):
-        i32 = ir.IntType(32)
-        bits = builder.bitcast(args[0], i32)
-        e = builder.sub(builder.lshr(bits, ir.Constant(i32, 23)), ir.Constant(i32, 127))
-        return builder.sitofp(e, ir.FloatType())
 
-    return _F32(_F32), codegen
+@intrinsic
+def _log_exponent(typingctx, x):
+    """k (as float32) with x = m 2^k, m in [sqrt(1/2), sqrt(2)), for a positive normal x."""
+    if x != _F32:
+        return None
+    return _F32(_F32), _split_codegen(want_exponent=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -109,32 +119,27 @@ _ZERO, _HALF, _ONE, _TWO = _f(0.0), _f(0.5), _f(1.0), _f(2.0)
 _INF, _NAN = _f(np.inf), _f(np.nan)
 _LOG2E = _f(1.44269504088896341)
 _LN2_HI, _LN2_LO = _f(0.693359375), _f(-2.12194440e-4)   # ln 2 = HI + LO, HI exact in 9 bits
-_EXP_HI, _EXP_LO = _f(89.0), _f(-104.0)                   # beyond: inf and 0 by plain overflow
-_EXPM1_HI, _EXPM1_LO = _f(88.8), _f(-30.0)                # keeps n - 1 <= 127; e^-30 < ulp(1)/2
 _E0, _E1, _E2 = _f(1.9875691500e-4), _f(1.3981999507e-3), _f(8.3334519073e-3)
 _E3, _E4, _E5 = _f(4.1665795894e-2), _f(1.6666665459e-1), _f(5.0000001201e-1)
-_SQRT2 = _f(1.41421356237309505)
+_EXP_HI, _EXP_LO = _f(89.0), _f(-104.0)        # clamp: beyond, the scaling gives inf and 0
+_EXPM1_HI, _EXPM1_LO = _f(88.8), _f(-30.0)     # keeps n - 1 <= 127; e^-30 is below ulp(1) / 2
+_EXPM1_TINY = _f(2.0**-25)                     # below, expm1(x) rounds to x
 _MIN_NORMAL = _f(1.17549435e-38)
 _TWO23 = _f(8388608.0)
 _L0, _L1, _L2 = _f(7.0376836292e-2), _f(-1.1514610310e-1), _f(1.1676998740e-1)
 _L3, _L4, _L5 = _f(-1.2420140846e-1), _f(1.4249322787e-1), _f(-1.6668057665e-1)
 _L6, _L7, _L8 = _f(2.0000714765e-1), _f(-2.4999993993e-1), _f(3.3333331174e-1)
-# tanh: odd/even rational minimax approximation on [-7.905, 7.905] (Eigen's float tanh)
 _TANH_CLAMP, _TANH_TINY, _TANH_SAT = _f(7.90531110763549805), _f(0.0004), _f(8.7)
 _TA1, _TA3, _TA5 = _f(4.89352455891786e-03), _f(6.37261928875436e-04), _f(1.48572235717979e-05)
 _TA7, _TA9 = _f(5.12229709037114e-08), _f(-8.60467152213735e-11)
 _TA11, _TA13 = _f(2.00018790482477e-13), _f(-2.76076847742355e-16)
 _TB0, _TB2 = _f(4.89352518554385e-03), _f(2.26843463243900e-03)
 _TB4, _TB6 = _f(1.18534705686654e-04), _f(1.19825839466702e-06)
-# sin/cos: x = k pi/2 + r, pi/2 in three parts (Cephes' DP1..3 doubled; k * part exact for
-# |x| < TRIG_MAX), minimax polynomials for sin r and cos r on [-pi/4, pi/4]
-TRIG_MAX = _f(8192.0)
 _TWO_OVER_PI = _f(0.636619772367581343)
 _PIO2_1, _PIO2_2, _PIO2_3 = _f(1.5703125), _f(4.837512969970703125e-4), _f(7.54978995489188216e-8)
 _S0, _S1, _S2 = _f(-1.9515295891e-4), _f(8.3321608736e-3), _f(-1.6666654611e-1)
 _C0, _C1, _C2 = _f(2.443315711809948e-5), _f(-1.388731625493765e-3), _f(4.166664568298827e-2)
 _QUARTER = _f(0.25)
-# erf: odd/even rational approximation on [-4, 4] (Eigen's float erf); +-1 beyond
 _ERF_CLAMP = _f(4.0)
 _EA1, _EA3, _EA5 = _f(-1.60960333262415e-02), _f(-2.95459980854025e-03), _f(-7.34990630326855e-04)
 _EA7, _EA9 = _f(-5.69250639462346e-05), _f(-2.10102402082508e-06)
@@ -143,9 +148,25 @@ _EB0, _EB2 = _f(-1.42647390514189e-02), _f(-7.37332916720468e-03)
 _EB4, _EB6 = _f(-1.68282697438203e-03), _f(-2.13374055278905e-04)
 _EB8 = _f(-1.45660718464996e-05)
 
+# Ranges on which the core variants are exact (open intervals; NaN is outside every range).
+EXP_CORE_LO, EXP_CORE_HI = _f(-87.0), _f(88.0)          # 2^n stays a normal float32
+EXPM1_CORE_LO, EXPM1_CORE_HI = _EXPM1_LO, _EXPM1_HI
+LOG_CORE_LO, LOG_CORE_HI = _f(1.17549435e-38), _INF     # positive normal, finite (lo included)
+LOG1P_CORE_LO, LOG1P_CORE_HI = _f(-1.0), _INF
+TANH_CORE_HI = _TANH_CLAMP                              # on |x| (included)
+TRIG_MAX = _f(8192.0)                                   # on |x| (included)
+
 
 # ---------------------------------------------------------------------------------------------
 # float32 implementations (plain Python, inlined into the calling loop by the overloads below)
+
+def _exp_core_f32(x):
+    n = np.rint(x * _LOG2E)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    z = r * r
+    p = (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * z + r + _ONE
+    return p * _pow2(n)
+
 
 def _exp_f32(x):
     xc = x if x < _EXP_HI else _EXP_HI          # also maps NaN to a finite value; restored below
@@ -158,62 +179,85 @@ def _exp_f32(x):
     return y if x == x else x
 
 
-def _expm1_f32(x):
-    xc = x if x < _EXPM1_HI else _EXPM1_HI
-    xc = xc if xc > _EXPM1_LO else _EXPM1_LO
-    n = np.rint(xc * _LOG2E)
-    r = (xc - n * _LN2_HI) - n * _LN2_LO
+def _expm1_core_f32(x):
+    n = np.rint(x * _LOG2E)
+    r = (x - n * _LN2_HI) - n * _LN2_LO
     z = r * r
     pm1 = (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * z + r   # e^r - 1
+    # 2^n (pm1 + 1) - 1 = 2 (pm1 s + (s - 1/2)) with s = 2^(n-1): no cancellation, and the
+    # scale stays representable up to n = 128
     s = _pow2(n - _ONE)
-    # 2^n (pm1 + 1) - 1 = 2 (pm1 s + (s - 1/2)) with s = 2^(n-1): no cancellation, no overflow
-    # of the scale at n = 128; n = 0 returns pm1 itself (keeps -0 and tiny x exact)
     y = _TWO * (pm1 * s + (s - _HALF))
-    y = pm1 if n == _ZERO else y
-    y = x if x == _ZERO else y                   # -0 -> -0
+    return x if abs(x) < _EXPM1_TINY else y     # keeps -0 and denormal x exact
+
+
+def _expm1_f32(x):
+    xc = x if x < _EXPM1_HI else _EXPM1_HI      # beyond: inf (the scaling overflows) and -1
+    xc = xc if xc > _EXPM1_LO else _EXPM1_LO
+    y = expm1_core(xc)
     return y if x == x else x
+
+
+def _log_core_f32(x):
+    m = _log_mantissa(x)
+    k = _log_exponent(x)
+    t = m - _ONE
+    z = t * t
+    y = ((((((((_L0 * t + _L1) * t + _L2) * t + _L3) * t + _L4) * t + _L5) * t + _L6) * t
+          + _L7) * t + _L8) * t * z
+    y = y + k * _LN2_LO - _HALF * z
+    return t + y + k * _LN2_HI
 
 
 def _log_f32(x):
     tiny = x < _MIN_NORMAL                       # denormals: scale up by 2^23 first
     xs = x * _TWO23 if tiny else x
-    m = _mantissa(xs)
-    e = _exponent(xs)
-    e = e - _f(23.0) if tiny else e
-    big = m > _SQRT2                             # m in (sqrt2/2, sqrt2] keeps the series short
-    m = m * _HALF if big else m
-    e = e + _ONE if big else e
-    t = m - _ONE
-    z = t * t
-    y = ((((((((_L0 * t + _L1) * t + _L2) * t + _L3) * t + _L4) * t + _L5) * t + _L6) * t
-          + _L7) * t + _L8) * t * z
-    y = y + e * _LN2_LO
-    y = y - _HALF * z
-    y = t + y + e * _LN2_HI
-    y = y if x < _INF else x                     # inf -> inf, NaN -> NaN
+    y = log_core(xs)
+    y = (y - _f(23.0) * _LN2_HI) - _f(23.0) * _LN2_LO if tiny else y
+    y = y if x < _INF else x                     # inf -> inf
     y = y if x > _ZERO else (-_INF if x == _ZERO else _NAN)
     return y if x == x else x
+
+
+def _log1p_core_f32(x):
+    u = _ONE + x
+    d = u - _ONE
+    y = log_core(u) * (x / d)
+    return x if d == _ZERO else y                # |x| below ulp(1) / 2: log1p(x) = x (keeps -0)
 
 
 def _log1p_f32(x):
     u = _ONE + x
     d = u - _ONE
     y = log(u) * (x / d)
-    y = x if d == _ZERO else y                   # |x| below ulp(1)/2: log1p(x) = x (keeps -0)
+    y = x if d == _ZERO else y
     return x if x == _INF else y
+
+
+def _tanh_core_f32(x):
+    z = x * x
+    p = ((((((_TA13 * z + _TA11) * z + _TA9) * z + _TA7) * z + _TA5) * z + _TA3) * z + _TA1) * x
+    q = ((_TB6 * z + _TB4) * z + _TB2) * z + _TB0
+    # tanh x = x to float32 precision below TINY (keeps -0, and denormals exact)
+    return x if abs(x) < _TANH_TINY else p / q
 
 
 def _tanh_f32(x):
     c = x if x < _TANH_CLAMP else _TANH_CLAMP    # NaN maps to the clamp here; restored below
     c = c if c > -_TANH_CLAMP else -_TANH_CLAMP
-    z = c * c
-    p = ((((((_TA13 * z + _TA11) * z + _TA9) * z + _TA7) * z + _TA5) * z + _TA3) * z + _TA1) * c
-    q = ((_TB6 * z + _TB4) * z + _TB2) * z + _TB0
-    y = p / q
-    a = abs(x)
-    y = x if a < _TANH_TINY else y               # tanh x = x to float32 precision (keeps -0)
-    y = math.copysign(_ONE, x) if a > _TANH_SAT else y
+    y = tanh_core(c)
+    y = math.copysign(_ONE, x) if abs(x) > _TANH_SAT else y
     return y if x == x else x
+
+
+def _sigmoid_f32(x):
+    e = exp(-abs(x))
+    num = _ONE if x >= _ZERO else e
+    return num / (_ONE + e)
+
+
+def _softplus_f32(x):
+    return (x if x > _ZERO else _ZERO) + log1p(exp(-abs(x)))
 
 
 def _sin_f32(x):
@@ -256,18 +300,19 @@ def _erf_f32(x):
     return y if x == x else x
 
 
-def _sigmoid_f32(x):
-    e = exp(-abs(x))
-    num = _ONE if x >= _ZERO else e
-    return num / (_ONE + e)
+def _sigmoid_f64(x):
+    e = np.exp(-abs(x))
+    num = 1.0 if x >= 0.0 else e
+    return num / (1.0 + e)
 
 
-def _softplus_f32(x):
-    return (x if x > _ZERO else _ZERO) + log1p(exp(-abs(x)))
+def _softplus_f64(x):
+    return (x if x > 0.0 else 0.0) + np.log1p(np.exp(-abs(x)))
 
 
 # ---------------------------------------------------------------------------------------------
-# dtype-generic entry points used by the kernels
+# dtype-generic entry points for the kernels (the Python bodies only document them: inside a
+# jitted loop the overloads below pick the float32 or float64 implementation)
 
 def exp(x):
     return np.exp(x)
@@ -290,11 +335,17 @@ def tanh(x):
 
 
 def sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    """1 / (1 + e^-x) without overflow."""
+    return _sigmoid_f64(x)
+
+
+def softplus(x):
+    """log(1 + e^x) without overflow."""
+    return _softplus_f64(x)
 
 
 def sin(x):
-    """sin x; for float32 exact only for |x| <= TRIG_MAX (callers patch larger |x| with libm)."""
+    """sin x; for float32 exact only for |x| <= TRIG_MAX (callers use libm beyond)."""
     return np.sin(x)
 
 
@@ -307,19 +358,29 @@ def erf(x):
     return math.erf(x)
 
 
-def softplus(x):
-    """log(1 + e^x) without overflow."""
-    return max(x, 0.0) + np.log1p(np.exp(-abs(x)))
+def exp_core(x):
+    """exp for EXP_CORE_LO < x < EXP_CORE_HI."""
+    return np.exp(x)
 
 
-def _sigmoid_f64(x):
-    e = np.exp(-abs(x))
-    num = 1.0 if x >= 0.0 else e
-    return num / (1.0 + e)
+def expm1_core(x):
+    """expm1 for EXPM1_CORE_LO < x < EXPM1_CORE_HI."""
+    return np.expm1(x)
 
 
-def _softplus_f64(x):
-    return (x if x > 0.0 else 0.0) + np.log1p(np.exp(-abs(x)))
+def log_core(x):
+    """log for LOG_CORE_LO <= x < LOG_CORE_HI."""
+    return np.log(x)
+
+
+def log1p_core(x):
+    """log1p for LOG1P_CORE_LO < x < LOG1P_CORE_HI."""
+    return np.log1p(x)
+
+
+def tanh_core(x):
+    """tanh for |x| <= TANH_CORE_HI."""
+    return np.tanh(x)
 
 
 def _pick(float32_impl, float64_impl):
@@ -342,3 +403,8 @@ overload(softplus, inline="always")(_pick(_softplus_f32, _softplus_f64))
 overload(sin, inline="always")(_pick(_sin_f32, lambda x: np.sin(x)))
 overload(cos, inline="always")(_pick(_cos_f32, lambda x: np.cos(x)))
 overload(erf, inline="always")(_pick(_erf_f32, lambda x: math.erf(x)))
+overload(exp_core, inline="always")(_pick(_exp_core_f32, lambda x: np.exp(x)))
+overload(expm1_core, inline="always")(_pick(_expm1_core_f32, lambda x: np.expm1(x)))
+overload(log_core, inline="always")(_pick(_log_core_f32, lambda x: np.log(x)))
+overload(log1p_core, inline="always")(_pick(_log1p_core_f32, lambda x: np.log1p(x)))
+overload(tanh_core, inline="always")(_pick(_tanh_core_f32, lambda x: np.tanh(x)))

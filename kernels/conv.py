@@ -24,7 +24,7 @@ gradient back plane by plane. Matrix products are numpy (BLAS) calls outside jit
 import math
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from kernels._checks import expect_float, expect_ndim, expect_same_dtype
 from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
@@ -107,7 +107,7 @@ def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow):
         np.matmul(w3, cb.reshape(groups, rows // groups, nb * pixels),
                   out=pb.reshape(groups, co // groups, nb * pixels))
         if _parallel(co * nb * pixels):
-            _scatter_rows_par(pb, b, y.reshape(n, co, pixels), n0, nb)
+            _scatter_rows_par(pb, b, y.reshape(n, co, pixels), n0, nb, NUM_THREADS)
         else:
             _scatter_rows(pb, b, y.reshape(n, co, pixels), n0, nb, 0, co)
     return y
@@ -161,7 +161,7 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
         cb = cols[:, :nb * pixels] if nb < chunk else cols
         gb = gyt[:, :nb * pixels] if nb < chunk else gyt
         if _parallel(co * nb * pixels):
-            _gather_rows_par(gy3, gb, bias_acc, n0, nb)
+            _gather_rows_par(gy3, gb, bias_acc, n0, nb, NUM_THREADS)
         else:
             _gather_rows(gy3, gb, bias_acc, n0, nb, 0, co)
         g3 = gb.reshape(groups, co // groups, nb * pixels)
@@ -287,7 +287,7 @@ def _im2col(x, cols, n0, nb, kh, kw, stride, padding, dilation, oh, ow):
     args = (kh, kw, stride[0], stride[1], padding[0], padding[2], dilation[0], dilation[1],
             oh, ow)
     if _parallel(cols.size) and rows > 1:
-        _im2col_par(x, cols, n0, nb, *args)
+        _im2col_par(x, cols, n0, nb, *args, NUM_THREADS)
     else:
         _im2col_rows(x, cols, n0, nb, *args, 0, rows)
 
@@ -297,7 +297,7 @@ def _col2im(cols, grad_x, n0, nb, kh, kw, stride, padding, dilation, oh, ow):
             oh, ow)
     planes = nb * grad_x.shape[1]
     if _parallel(cols.size) and planes > 1:
-        _col2im_par(cols, grad_x, n0, nb, *args)
+        _col2im_par(cols, grad_x, n0, nb, *args, NUM_THREADS)
     else:
         _col2im_planes(cols, grad_x, n0, nb, *args, 0, planes)
 
@@ -354,9 +354,9 @@ def _im2col_rows(x, cols, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, r0, r1
 # BLAS call that follows is not starved; measured on 2 cores: im2col of the ResNet block
 # chunk (576 x 2048) 0.9 ms serial, 0.5 ms parallel.
 @njit(cache=True, parallel=True)
-def _im2col_par(x, cols, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
+def _im2col_par(x, cols, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, nthreads):
     rows = cols.shape[0]
-    nt = min(rows, 4 * get_num_threads())
+    nt = min(rows, 4 * nthreads)
     for t in prange(nt):
         _im2col_rows(x, cols, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow,
                      t * rows // nt, (t + 1) * rows // nt)
@@ -393,9 +393,9 @@ def _col2im_planes(cols, gx, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, k0,
 
 
 @njit(cache=True, parallel=True)
-def _col2im_par(cols, gx, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow):
+def _col2im_par(cols, gx, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow, nthreads):
     planes = nb * gx.shape[1]
-    nt = min(planes, 4 * get_num_threads())
+    nt = min(planes, 4 * nthreads)
     for t in prange(nt):
         _col2im_planes(cols, gx, n0, nb, kh, kw, sh, sw, pt, pl, dh, dw, oh, ow,
                        t * planes // nt, (t + 1) * planes // nt)
@@ -414,9 +414,9 @@ def _scatter_rows(prod, bias, y, n0, nb, o0, o1):
 
 
 @njit(cache=True, parallel=True)
-def _scatter_rows_par(prod, bias, y, n0, nb):
+def _scatter_rows_par(prod, bias, y, n0, nb, nthreads):
     co = prod.shape[0]
-    nt = min(co, 4 * get_num_threads())
+    nt = min(co, 4 * nthreads)
     for t in prange(nt):
         _scatter_rows(prod, bias, y, n0, nb, t * co // nt, (t + 1) * co // nt)
 
@@ -437,9 +437,9 @@ def _gather_rows(gy, gyt, acc, n0, nb, o0, o1):
 
 
 @njit(cache=True, parallel=True)
-def _gather_rows_par(gy, gyt, acc, n0, nb):
+def _gather_rows_par(gy, gyt, acc, n0, nb, nthreads):
     co = gy.shape[1]
-    nt = min(co, 4 * get_num_threads())
+    nt = min(co, 4 * nthreads)
     for t in prange(nt):
         _gather_rows(gy, gyt, acc, n0, nb, t * co // nt, (t + 1) * co // nt)
 

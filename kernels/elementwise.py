@@ -105,26 +105,64 @@ def _abs_fwd(x, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _exp_fwd(x, out):
+    # the core skips range handling; the rare inputs outside its range (overflow, denormal
+    # results, inf, NaN) are redone with the complete function afterwards
+    lo, hi = fm.EXP_CORE_LO, fm.EXP_CORE_HI
+    rare = False
     for i in range(x.size):
-        out[i] = fm.exp(x[i])
+        v = x[i]
+        out[i] = fm.exp_core(v)
+        rare |= not ((v > lo) & (v < hi))
+    if rare:
+        for i in range(x.size):
+            v = x[i]
+            if not ((v > lo) & (v < hi)):
+                out[i] = fm.exp(v)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _log_fwd(x, out):
+    lo, hi = fm.LOG_CORE_LO, fm.LOG_CORE_HI
+    rare = False
     for i in range(x.size):
-        out[i] = fm.log(x[i])
+        v = x[i]
+        out[i] = fm.log_core(v)
+        rare |= not ((v >= lo) & (v < hi))
+    if rare:   # zero, negative, denormal, inf, NaN
+        for i in range(x.size):
+            v = x[i]
+            if not ((v >= lo) & (v < hi)):
+                out[i] = fm.log(v)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _log1p_fwd(x, out):
+    lo, hi = fm.LOG1P_CORE_LO, fm.LOG1P_CORE_HI
+    rare = False
     for i in range(x.size):
-        out[i] = fm.log1p(x[i])
+        v = x[i]
+        out[i] = fm.log1p_core(v)
+        rare |= not ((v > lo) & (v < hi))
+    if rare:
+        for i in range(x.size):
+            v = x[i]
+            if not ((v > lo) & (v < hi)):
+                out[i] = fm.log1p(v)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _expm1_fwd(x, out):
+    lo, hi = fm.EXPM1_CORE_LO, fm.EXPM1_CORE_HI
+    rare = False
     for i in range(x.size):
-        out[i] = fm.expm1(x[i])
+        v = x[i]
+        out[i] = fm.expm1_core(v)
+        rare |= not ((v > lo) & (v < hi))
+    if rare:   # -1 and overflow, NaN
+        for i in range(x.size):
+            v = x[i]
+            if not ((v > lo) & (v < hi)):
+                out[i] = fm.expm1(v)
 
 
 @njit(cache=True, error_model="numpy")
@@ -155,11 +193,11 @@ def _reciprocal_fwd(x, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _sin_fwd(x, out):
-    big = 0
+    big = False   # an OR of flags keeps the loop vectorized (an integer count did not)
     for i in range(x.size):
         v = x[i]
         out[i] = fm.sin(v)
-        big += abs(v) > fm.TRIG_MAX
+        big |= abs(v) > fm.TRIG_MAX
     if big:   # the fast float32 reduction is exact only up to TRIG_MAX: libm for the rest
         for i in range(x.size):
             if abs(x[i]) > fm.TRIG_MAX:
@@ -168,11 +206,11 @@ def _sin_fwd(x, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _cos_fwd(x, out):
-    big = 0
+    big = False
     for i in range(x.size):
         v = x[i]
         out[i] = fm.cos(v)
-        big += abs(v) > fm.TRIG_MAX
+        big |= abs(v) > fm.TRIG_MAX
     if big:
         for i in range(x.size):
             if abs(x[i]) > fm.TRIG_MAX:
@@ -181,8 +219,17 @@ def _cos_fwd(x, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _tanh_fwd(x, out):
+    hi = fm.TANH_CORE_HI
+    rare = False
     for i in range(x.size):
-        out[i] = fm.tanh(x[i])
+        v = x[i]
+        out[i] = fm.tanh_core(v)
+        rare |= not (abs(v) <= hi)
+    if rare:   # saturated or NaN
+        for i in range(x.size):
+            v = x[i]
+            if not (abs(v) <= hi):
+                out[i] = fm.tanh(v)
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
@@ -422,11 +469,11 @@ def _reciprocal_bwd(y, g, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _sin_bwd(x, g, out):
-    big = 0
+    big = False
     for i in range(x.size):
         v = x[i]
         out[i] = g[i] * fm.cos(v)
-        big += abs(v) > fm.TRIG_MAX
+        big |= abs(v) > fm.TRIG_MAX
     if big:
         for i in range(x.size):
             if abs(x[i]) > fm.TRIG_MAX:
@@ -435,11 +482,11 @@ def _sin_bwd(x, g, out):
 
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _cos_bwd(x, g, out):
-    big = 0
+    big = False
     for i in range(x.size):
         v = x[i]
         out[i] = g[i] * -fm.sin(v)
-        big += abs(v) > fm.TRIG_MAX
+        big |= abs(v) > fm.TRIG_MAX
     if big:
         for i in range(x.size):
             if abs(x[i]) > fm.TRIG_MAX:

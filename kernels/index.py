@@ -3,7 +3,8 @@ behind the backward of advanced indexing.
 
 Every op along a dim works on a canonical C-contiguous (outer, n, inner) view of its arrays,
 where n is the size of the dim, so each jitted loop has one signature per dtype whatever the
-tensor's rank. Indices are int64; negative ones count from the end (numpy and PyTorch).
+tensor's rank. Indices are int64 in [0, n), as PyTorch's gather, scatter_add and index_select
+require; only the scatter-add behind getitem's backward also takes negative ones (numpy's).
 
     index_select  y[o, j, k] = x[o, index[j], k]          grad_x[o, index[j], k] += g[o, j, k]
     gather        y[o, j, k] = x[o, index[o, j, k], k]    grad_x[o, index[o, j, k], k] += g[o, j, k]
@@ -51,8 +52,8 @@ def _out_of_range(op, index, position, size, dim):
 
 
 def index_select_forward(x, dim, index, op="index_select"):
-    """x[..., index, ...] along `dim` for a 1-D int64 `index` (negative counts from the end);
-    the dim's size becomes index.size."""
+    """x[..., index, ...] along `dim` for a 1-D int64 `index`; the dim's size becomes
+    index.size."""
     _check_dim(op, dim, x.ndim)
     index = _check_index(op, index)
     if index.ndim != 1:
@@ -70,7 +71,8 @@ def index_select_forward(x, dim, index, op="index_select"):
 
 def index_select_backward(grad, dim, index, size):
     """Gradient of index_select w.r.t. x: `grad` summed into a zero array whose `dim` has
-    `size` entries (repeated indices accumulate). `index` was validated by the forward."""
+    `size` entries (repeated indices accumulate; negative ones count from the end). `index`
+    was validated by the forward."""
     g3 = _canonical(grad, dim)
     out_shape = list(grad.shape) or [1]
     out_shape[dim] = size
@@ -196,14 +198,11 @@ def _index_select_rows(x, index, out):
     outer, n, inner = x.shape
     m = index.size
     for j in range(m):
-        r = index[j]
-        if r < -n or r >= n:
+        if index[j] < 0 or index[j] >= n:
             return j
     for o in range(outer):
         for j in range(m):
             r = index[j]
-            if r < 0:
-                r += n
             for k in range(inner):
                 out[o, j, k] = x[o, r, k]
     return -1
@@ -230,14 +229,12 @@ def _gather_rows(x, index, out):
         for j in range(m):
             for k in range(inner):
                 r = index[o, j, k]
-                if r < -n or r >= n:
+                if r < 0 or r >= n:
                     return (o * m + j) * inner + k
     for o in range(outer):
         for j in range(m):
             for k in range(inner):
                 r = index[o, j, k]
-                if r < 0:
-                    r += n
                 out[o, j, k] = x[o, r, k]
     return -1
 
@@ -250,14 +247,12 @@ def _scatter_add_rows(index, src, out):
         for j in range(m):
             for k in range(inner):
                 r = index[o, j, k]
-                if r < -n or r >= n:
+                if r < 0 or r >= n:
                     return (o * m + j) * inner + k
     for o in range(outer):
         for j in range(m):
             for k in range(inner):
                 r = index[o, j, k]
-                if r < 0:
-                    r += n
                 out[o, r, k] += src[o, j, k]
     return -1
 

@@ -1,11 +1,11 @@
 """Shape kernels that do real work (everything else in the shape family is a numpy view).
 
 pad, `pad` = (left, right) pairs starting from the last dim (PyTorch's order); a negative
-entry crops instead.
+entry crops instead (crops apply first, then the pads extend what is left).
     constant:  y = value everywhere, with x's kept part copied into the interior
                grad_x = grad[interior], zero where x was cropped away
-    reflect, replicate, circular: along each padded dim d, y = x.take(src, axis=d) with
-               p = j - left for output position j and
+    reflect, replicate, circular: along each padded dim d (of size n after cropping),
+               y = x.take(src, axis=d) with p = j - left for output position j and
                    reflect    p < 0: -p;  p > n-1: 2(n-1) - p   (the edge is not repeated)
                    replicate  clip(p, 0, n-1)
                    circular   p mod n
@@ -40,22 +40,26 @@ def _pad_pairs(op, shape, pad):
 
 
 def _source_map(op, mode, n, left, right, dim):
-    """The source index of every output position along one dim."""
-    p = np.arange(-left, n + right, dtype=np.int64)
+    """The source index of every output position along one dim. Negative pads crop first;
+    the positive ones then pad what is left (PyTorch's order)."""
+    start = max(-left, 0)
+    kept = n - start - max(-right, 0)
+    left, right = max(left, 0), max(right, 0)
+    p = np.arange(-left, kept + right, dtype=np.int64)
     if mode == "replicate":
-        if n == 0:
+        if kept <= 0:
             raise ValueError(f"{op}: replicate padding needs a non-empty dim {dim}")
-        return np.clip(p, 0, n - 1)
+        return np.clip(p, 0, kept - 1) + start
     if mode == "reflect":
-        if left >= n or right >= n:
+        if left >= kept or right >= kept:
             raise ValueError(f"{op}: reflect padding ({left}, {right}) must be smaller than "
-                             f"the size {n} of dim {dim}")
+                             f"the size {kept} of dim {dim}")
         p = np.abs(p)
-        return np.where(p > n - 1, 2 * (n - 1) - p, p)
-    if left > n or right > n:
+        return np.where(p > kept - 1, 2 * (kept - 1) - p, p) + start
+    if left > kept or right > kept or kept <= 0:
         raise ValueError(f"{op}: circular padding ({left}, {right}) must not exceed the size "
-                         f"{n} of dim {dim}")
-    return p % n
+                         f"{kept} of dim {dim}")
+    return p % kept + start
 
 
 def pad_forward(x, pad, mode="constant", value=0.0, op="pad"):

@@ -20,7 +20,7 @@ def _dropout_torch(torch, x, p):
     dtype = x.detach().numpy().dtype
     keep = np.random.default_rng(_DROPOUT_SEED).random(tuple(x.shape), dtype=dtype) >= p
     scale = 0.0 if p == 1.0 else 1.0 / (1.0 - p)
-    return x * torch.from_numpy(keep.astype(dtype) * dtype.type(scale))
+    return x * torch.from_numpy(np.asarray(keep.astype(dtype) * dtype.type(scale)))
 
 
 def _dropout_samples(rng):

@@ -14,6 +14,7 @@ scatter_add, index_select, masked_fill, take_along_dim and one_hot.
                                                         grad_value = sum of g where mask
 Kernels: kernels/index.py.
 """
+import math
 import numbers
 
 import numpy as np
@@ -75,11 +76,11 @@ class GetItem(Function):
         index = ctx.index
         shape = ctx.in_shape
         rows = index[0]
-        if len(index) == 1 and rows.dtype.kind != "b":
+        if len(index) == 1 and type(rows) is np.ndarray and rows.dtype.kind != "b":
             # x[rows]: whole rows of x, one scatter-add per selected row
             flat = grad.reshape((rows.size,) + shape[1:])
             return ki.index_select_backward(flat, 0, rows.reshape(-1), shape[0]), None
-        positions = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape)[index]
+        positions = np.arange(math.prod(shape), dtype=np.int64).reshape(shape)[index]
         return ki.getitem_backward(grad, positions, shape), None
 
 
@@ -118,11 +119,11 @@ class Gather(Function):
     """y[i][j][k] = x[i][index[i][j][k]][k] (for dim 1)."""
 
     @staticmethod
-    def forward(ctx, x, dim, index):
+    def forward(ctx, x, dim, index, op="gather"):
         ctx.in_shape = x.shape
         ctx.dim = dim
         ctx.index = index
-        return ki.gather_forward(x, dim, index)
+        return ki.gather_forward(x, dim, index, op)
 
     @staticmethod
     def backward(ctx, grad):
@@ -226,7 +227,8 @@ def _normalize_index(op, index):
 
 def getitem(x, index):
     """x[index] with numpy/PyTorch semantics; basic indexing returns a view."""
-    x = as_tensor(x)
+    if type(x) is not Tensor:
+        x = as_tensor(x)
     t = type(index)
     if t is int or t is slice:
         return GetItemView.apply(x, (index, Ellipsis))
@@ -316,7 +318,8 @@ def take_along_dim(x, indices, dim=None):
     x = as_tensor(x)
     index = _int_index("take_along_dim", indices)
     if dim is None:
-        return Gather.apply(reshape(x, -1), 0, index.reshape(-1))
+        return Gather.apply(reshape(x, -1), 0, _wrap_negative(index.reshape(-1), x.data.size),
+                            op="take_along_dim")
     d = normalize_dim(dim, x.data.ndim, "take_along_dim")
     if index.ndim != x.data.ndim:
         raise ValueError(f"take_along_dim: indices must have as many dims as the input "
@@ -335,7 +338,14 @@ def take_along_dim(x, indices, dim=None):
         x = expand(x, target_x)
     if target_i != index.shape:
         index = np.ascontiguousarray(np.broadcast_to(index, target_i))
-    return Gather.apply(x, d, index)
+    return Gather.apply(x, d, _wrap_negative(index, shape_x[d]), op="take_along_dim")
+
+
+def _wrap_negative(index, n):
+    """take_along_dim counts negative indices from the end (gather does not)."""
+    if index.size and index.min() < 0:
+        return np.where((index < 0) & (index >= -n), index + n, index)
+    return index
 
 
 def one_hot(indices, num_classes=-1):

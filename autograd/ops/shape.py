@@ -87,11 +87,25 @@ class Expand(Function):
 
     @staticmethod
     def forward(ctx, x, shape):
-        return np.broadcast_to(x, shape)
+        return _broadcast_view(x, shape)
 
     @staticmethod
     def backward(ctx, grad):
         return grad, None
+
+
+def _broadcast_view(x, shape):
+    """np.broadcast_to(x, shape), built directly for a C-contiguous x (6x faster: the numpy
+    function goes through nditer), read-only like numpy's."""
+    if not x.flags.c_contiguous or not x.size:
+        return np.broadcast_to(x, shape)
+    lead = len(shape) - x.ndim
+    strides = [0] * lead
+    for n, stride, target in zip(x.shape, x.strides, shape[lead:]):
+        strides.append(stride if n == target else 0)
+    view = np.ndarray(shape, x.dtype, x, 0, strides)
+    view.setflags(write=False)
+    return view
 
 
 class Contiguous(Function):
@@ -113,7 +127,11 @@ class Cat(Function):
     def forward(ctx, *xs, dim):
         ctx.dim = dim
         ctx.sizes = [x.shape[dim] for x in xs]
-        return np.concatenate(xs, axis=dim)
+        try:
+            return np.concatenate(xs, axis=dim)
+        except ValueError:
+            raise ValueError(f"cat: tensors must have the same shape except in dim {dim}, got "
+                             f"shapes {[x.shape for x in xs]}") from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -216,26 +234,36 @@ class Repeat(Function):
         return ks.repeat_backward(grad, ctx.sizes, ctx.in_shape), None
 
 
+def _shape(args, op):
+    """shape_arg() with a fast path for plain ints: f(x, 2, 3) or f(x, (2, 3))."""
+    if len(args) == 1 and type(args[0]) in (tuple, list):
+        args = args[0]
+    for a in args:
+        if type(a) is not int:
+            return shape_arg(args, op)
+    return tuple(args)
+
+
 def _target_shape(op, x, shape):
     """`shape` with a -1 inferred from x's size; a clear error names both shapes."""
     size = x.size
-    if -1 not in shape:
-        if math.prod(shape) == size and min(shape, default=0) >= 0:
-            return shape
-        raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape {x.shape} "
-                           f"({size} elements)")
-    if shape.count(-1) > 1:
-        raise RuntimeError(f"{op}: only one dimension can be inferred, got shape {shape}")
     known = 1
+    infer = False
     for n in shape:
-        if n < -1:
-            raise RuntimeError(f"{op}: invalid size {n} in shape {shape}")
-        if n != -1:
+        if n >= 0:
             known *= n
-    if known == 0 or size % known:
-        raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape {x.shape} "
-                           f"({size} elements)")
-    return tuple(size // known if n == -1 else n for n in shape)
+        elif n == -1 and not infer:
+            infer = True
+        else:
+            raise RuntimeError(f"{op}: invalid shape {shape} (only one -1 may be inferred, "
+                               f"no other negative size)")
+    if not infer:
+        if known == size:
+            return shape
+    elif known and not size % known:
+        return tuple([size // known if n == -1 else n for n in shape])
+    raise RuntimeError(f"{op}: shape {shape} is invalid for input of shape {x.shape} "
+                       f"({size} elements)")
 
 
 def _viewable(x, shape):
@@ -250,8 +278,9 @@ def _viewable(x, shape):
 
 def reshape(x, *shape):
     """x with a new shape (-1 inferred); a view when the layout allows, else a copy."""
-    x = as_tensor(x)
-    shape = _target_shape("reshape", x.data, shape_arg(shape, "reshape"))
+    if type(x) is not Tensor:
+        x = as_tensor(x)
+    shape = _target_shape("reshape", x.data, _shape(shape, "reshape"))
     if _viewable(x.data, shape):
         return View.apply(x, shape)
     return Reshape.apply(x, shape)
@@ -259,8 +288,9 @@ def reshape(x, *shape):
 
 def view(x, *shape):
     """x with a new shape (-1 inferred) over the same memory; never copies."""
-    x = as_tensor(x)
-    shape = _target_shape("view", x.data, shape_arg(shape, "view"))
+    if type(x) is not Tensor:
+        x = as_tensor(x)
+    shape = _target_shape("view", x.data, _shape(shape, "view"))
     if not _viewable(x.data, shape):
         raise RuntimeError(f"view: shape {shape} is not compatible with the strided layout of "
                            f"the input (shape {x.data.shape}, strides {x.data.strides}); use "
@@ -303,7 +333,8 @@ def squeeze(x, dim=None):
 
 def unsqueeze(x, dim):
     """x with a size-1 dim inserted at `dim` (in [-ndim - 1, ndim])."""
-    x = as_tensor(x)
+    if type(x) is not Tensor:
+        x = as_tensor(x)
     shape = x.data.shape
     d = normalize_dim(dim, len(shape) + 1, "unsqueeze")
     return View.apply(x, shape[:d] + (1,) + shape[d:])
@@ -311,10 +342,13 @@ def unsqueeze(x, dim):
 
 def permute(x, *dims):
     """x with its dims reordered (a strided view)."""
-    x = as_tensor(x)
+    if type(x) is not Tensor:
+        x = as_tensor(x)
     ndim = x.data.ndim
-    dims = tuple(normalize_dim(d, ndim, "permute") for d in shape_arg(dims, "permute"))
-    if len(dims) != ndim or len(set(dims)) != ndim:
+    dims = _shape(dims, "permute")
+    if min(dims, default=0) < 0:
+        dims = tuple([normalize_dim(d, ndim, "permute") for d in dims])
+    if len(dims) != ndim or sorted(dims) != list(range(ndim)):
         raise ValueError(f"permute: dims {dims} must be a permutation of the {ndim} dims of a "
                          f"tensor of shape {x.data.shape}")
     return Permute.apply(x, dims)
@@ -322,7 +356,8 @@ def permute(x, *dims):
 
 def transpose(x, dim0, dim1):
     """x with dims dim0 and dim1 swapped (a strided view)."""
-    x = as_tensor(x)
+    if type(x) is not Tensor:
+        x = as_tensor(x)
     ndim = x.data.ndim
     d0 = normalize_dim(dim0, ndim, "transpose")
     d1 = normalize_dim(dim1, ndim, "transpose")
@@ -333,8 +368,9 @@ def transpose(x, dim0, dim1):
 
 def expand(x, *sizes):
     """x broadcast to `sizes` without copying; -1 keeps a dim, new dims go in front."""
-    x = as_tensor(x)
-    sizes = shape_arg(sizes, "expand")
+    if type(x) is not Tensor:
+        x = as_tensor(x)
+    sizes = _shape(sizes, "expand")
     shape = x.data.shape
     lead = len(sizes) - len(shape)
     if lead < 0:
@@ -377,8 +413,6 @@ def contiguous(x):
 def _common_dtype(tensors):
     """PyTorch's promotion across tensors: the widest float, else int64, else bool."""
     kinds = {t.data.dtype for t in tensors}
-    if len(kinds) == 1:
-        return None
     floats = [d for d in kinds if d.kind == "f"]
     if floats:
         return dtypes.float64 if dtypes.float64 in floats else floats[0]
@@ -390,12 +424,14 @@ def _common_dtype(tensors):
 def _tensor_list(op, tensors):
     if isinstance(tensors, Tensor):
         raise TypeError(f"{op}: expected a sequence of tensors, got a single tensor")
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = [t if type(t) is Tensor else as_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
-    dtype = _common_dtype(tensors)
-    if dtype is not None:
-        tensors = [t if t.data.dtype == dtype else cast(t, dtype) for t in tensors]
+    first = tensors[0].data.dtype
+    for t in tensors:
+        if t.data.dtype != first:
+            dtype = _common_dtype(tensors)
+            return [u if u.data.dtype == dtype else cast(u, dtype) for u in tensors]
     return tensors
 
 
@@ -406,17 +442,15 @@ def cat(tensors, dim=0):
         # PyTorch's legacy rule: 1-D empty tensors are skipped whatever the others' shape
         kept = [t for t in tensors if t.data.shape != (0,)]
         tensors = kept or tensors[:1]
-    first = tensors[0].data.shape
-    if not first:
-        raise ValueError("cat: zero-dimensional tensor (at entry 0) cannot be concatenated")
-    d = normalize_dim(dim, len(first), "cat")
+    ndim = tensors[0].data.ndim
     for i, t in enumerate(tensors):
-        shape = t.data.shape
-        if len(shape) != len(first) or any(a != b for k, (a, b) in enumerate(zip(shape, first))
-                                           if k != d):
-            raise ValueError(f"cat: shapes must match except in dim {d}; got {first} at entry "
-                             f"0 and {shape} at entry {i}")
-    return Cat.apply(*tensors, dim=d)
+        if t.data.ndim != ndim or not ndim:
+            shapes = [u.data.shape for u in tensors]
+            raise ValueError(f"cat: tensors must have the same number of dims (at least 1), "
+                             f"got shapes {shapes}")
+    if type(dim) is not int or not 0 <= dim < ndim:
+        dim = normalize_dim(dim, ndim, "cat")
+    return Cat.apply(*tensors, dim=dim)
 
 
 def stack(tensors, dim=0):
@@ -504,7 +538,7 @@ def pad(x, pad, mode="constant", value=None):  # noqa: A002  (PyTorch's argument
 def flip(x, *dims):
     """A copy of x reversed along `dims`."""
     x = as_tensor(x)
-    dims = normalize_dims(shape_arg(dims, "flip"), x.data.ndim, "flip")
+    dims = normalize_dims(shape_arg(dims, "flip"), x.data.ndim, "flip") if x.data.ndim else ()
     return Flip.apply(x, dims)
 
 
