@@ -3,11 +3,21 @@ import argparse
 import sys
 
 
+EXAMPLES = """examples:
+  python -m bench --skip startup,registry     PERF.md's workloads only
+  python -m bench --only conv,pool --plot conv.png
+  python -m bench --only startup              import, kernel compile and cache load, first step
+  python -m bench --baseline before.json --fail-on-regression
+  python -m bench --list --only lstm
+"""
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
-        prog="python -m bench",
+        prog="python -m bench", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Time tapegrad and PyTorch side by side on this machine: every op and "
-                    "model of the registry, in interleaved rounds, PyTorch in its own process.")
+                    "model of the registry,\nin interleaved rounds, PyTorch in its own process.",
+        epilog=EXAMPLES)
     p.add_argument("--only", action="append", metavar="NAMES",
                    help="comma-separated names, families (conv, lstm, startup, ...), dotted "
                         "prefixes (lenet.relu) or globs (*.fwdbwd); repeatable")

@@ -9,6 +9,15 @@ from datetime import datetime, timezone
 
 SCHEMA = "tapegrad-bench/1"
 
+# A row says what ran: name, family, kind ("op", "model" or "startup"), a shape label, the
+# unit ("call", or "op" for the chain) and `per` units in one call, FLOPs per call or None.
+# For each side ("ours", "torch"): the reported time (best of the group medians), the median
+# and minimum of all rounds, their spread (interquartile range / median), the first call
+# (compile or cache load included), calls per round, every round, and a note saying why there
+# is no time. Then ours / PyTorch, each side's GFLOP/s, and against a baseline: the earlier
+# value of the compared metric ("ratio", or "ours" where there is no ratio), the relative
+# change and whether it is a regression.
+
 SIDE_FIELDS = ("", "_median", "_min", "_spread", "_first", "_number", "_rounds", "_note")
 ROW_FIELDS = (("name", "family", "kind", "shape", "unit", "per", "flops")
               + tuple(f"ours{f}" for f in SIDE_FIELDS) + tuple(f"torch{f}" for f in SIDE_FIELDS)
@@ -200,8 +209,9 @@ def summarize_machine(machine, options):
              f"numpy {machine.get('numpy')} ({blas.get('name')} {blas.get('version')}"
              + (f", {blas['corename']}" if blas.get("corename") else "")
              + (f", {_threads(blas['threads'])}" if blas.get("threads") else "") + ")",
-             f"numba {numba.get('version')} ({numba.get('threading_layer')} threading layer"
-             + (f", {_threads(numba['num_threads'])}" if numba.get("num_threads") else "") + ")",
+             f"numba {numba.get('version')} ("
+             + (f"{numba['threading_layer']} threading layer, {_threads(numba['num_threads'])}"
+                if numba.get("num_threads") else "no parallel kernel ran") + ")",
              f"torch {torch['torch']} ({_threads(torch['threads'])})" if torch else "torch not run",
              f"{options.get('dtype', '')}, min-time {options.get('min_time', '')} s"]
     return " | ".join(parts)

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 from tqdm.auto import tqdm
 
-from bench import report, workloads as registry_module
+from bench import report, timing, workloads as registry_module
 from bench.timing import LocalRunner, RemoteError, describe, measure
 
 
@@ -170,7 +170,7 @@ def _prepare_ours(threads, notes):
         numba.set_num_threads(threads)
     if not blas_set_threads(threads):
         notes.append("numpy's OpenBLAS was not found: its thread count was left as it is")
-    registry_module.CHILD_THREADS = threads
+    timing.CHILD_THREADS = threads
 
 
 def _start_worker(threads, notes):
@@ -217,7 +217,7 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
             bar.set_postfix_str(w.name, refresh=True)
             if worker is not None and not worker.alive():
                 worker.close()
-                notes.append(f"the PyTorch worker died before {w.name}; restarted")
+                notes.append(f"the PyTorch worker died; restarted it for {w.name}")
                 worker = _start_worker(threads, notes)
             other = (torch_runner if torch_runner is not None else
                      worker if worker is not None else
@@ -235,11 +235,13 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
                "min_time": min_time, "torch": bool(torch)}
     doc = report.make_doc(rows, options, machine_facts(torch_facts), notes, command)
     if baseline is not None:
-        base = report.load_json(baseline) if isinstance(baseline, (str, os.PathLike)) else baseline
+        from_file = isinstance(baseline, (str, os.PathLike))
+        base = report.load_json(baseline) if from_file else baseline
         if base["options"].get("dtype") != dtype:
-            doc["notes"].append(f"the baseline ran in {base['options'].get('dtype')}, this run in {dtype}")
+            doc["notes"].append(f"the baseline ran in {base['options'].get('dtype')}, "
+                                f"this run in {dtype}")
         regressions = report.compare_baseline(rows, base, threshold)
-        doc["baseline"] = {"file": str(baseline) if isinstance(baseline, (str, os.PathLike))
-                           else None, "created": base.get("created"), "threshold": threshold,
+        doc["baseline"] = {"file": str(baseline) if from_file else None,
+                           "created": base.get("created"), "threshold": threshold,
                            "regressions": [r["name"] for r in regressions]}
     return doc

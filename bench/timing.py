@@ -9,12 +9,17 @@ the lowest of the group medians (PERF.md's "best of a few medians"), next to the
 minimum of all rounds and their spread (interquartile range / median).
 
 PyTorch's side runs in its own process (bench/worker.py) and is driven through the same
-runner interface as ours, so the two thread pools never run at the same time.
+runner interface as ours, so the two thread pools never run at the same time. Start-up rows
+time fresh interpreters (`run_child`), each with its own Numba cache directory when asked.
 """
+import atexit
 import gc
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from time import perf_counter, sleep
 
@@ -132,6 +137,7 @@ def measure(workload, ours, torch, dtype, min_time, warmup_time=None):
     `ours` and `torch` are runners (or None when a side is not run). Returns a dict
     side -> Stats, or side -> str (why there is no figure).
     """
+    min_time *= workload.budget
     warmup_time = min(0.5, 0.2 * min_time) if warmup_time is None else warmup_time
     result, sides = {}, {}
     for key, runner, side, note in (("ours", ours, workload.ours, ""),
@@ -185,14 +191,50 @@ def _teardown(runner):
         pass                          # a failed side is reported already; a dead worker too
 
 
+# Set by the runner to its thread count, for the start-up children of tapegrad's side (the
+# PyTorch worker's children inherit the worker's environment, which already has it).
+CHILD_THREADS = None
+
+_WARM_CACHES = {}
+
+
+def numba_cache(key):
+    """A temporary Numba cache directory, removed when the run ends: a new, empty one for
+    key None, else the same one for every call with `key` (filled by the first)."""
+    if key in _WARM_CACHES:
+        return _WARM_CACHES[key]
+    path = tempfile.mkdtemp(prefix="tapegrad-bench-cache-")
+    if key is not None:
+        _WARM_CACHES[key] = path
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def child_env(cache_dir=None):
+    """The environment of a start-up child: this one, with the repository importable, the run's
+    thread count, and for the compile rows Numba's cache in `cache_dir`."""
+    env = dict(os.environ)
+    if CHILD_THREADS:
+        for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            env[name] = str(CHILD_THREADS)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    if cache_dir is not None:
+        env["NUMBA_CACHE_DIR"] = cache_dir
+        env.pop("TAPEGRAD_DISABLE_CACHE", None)
+    return env
+
+
 CHILD_CODE = ("import json, sys; from bench.workloads import child_task; "
               "print(json.dumps(child_task(**json.loads(sys.argv[1]))))")
 
 
-def run_child(task, kwargs, env, timeout=1800):
-    """Run a start-up task in a fresh interpreter; returns the seconds it measured itself."""
+def run_child(task, kwargs, cache_dir=None, timeout=1800):
+    """Run a start-up task (bench.workloads.child_task) in a fresh interpreter; returns the
+    seconds it measured itself."""
     proc = subprocess.run([sys.executable, "-c", CHILD_CODE, json.dumps(dict(kwargs, task=task))],
-                          env=env, capture_output=True, text=True, timeout=timeout)
+                          env=child_env(cache_dir), capture_output=True, text=True,
+                          timeout=timeout)
     if proc.returncode != 0:
         lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
         raise RuntimeError(f"the child process failed: {lines[-1] if lines else proc.returncode}")

@@ -13,13 +13,10 @@ with its anchor table. Op-level rows are added from the op registry (`autograd.o
 start-up rows (import, kernel compile and cache load, first training step) run fresh
 processes.
 """
-import atexit
 import importlib
 import math
-import os
 import pickle
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Callable
@@ -45,6 +42,8 @@ class Workload:
 
     `flops` counts one call (None where a count means little: pooling, normalisation, losses).
     `per` divides the time of one call into the reported unit (`unit`), e.g. 210 ops of a chain.
+    `budget` scales the run's --min-time for this row (the registry's tiny samples are stable
+    and many, so they get less).
     A `self_timed` side returns its own measurement in seconds (start-up rows time a fresh
     process); `warmup=False` keeps the first call, which is the point of a cold measurement,
     and `rounds` fixes the round count of rows too slow for the usual calibration.
@@ -61,6 +60,7 @@ class Workload:
     self_timed: bool = False
     warmup: bool = True
     rounds: int | None = None
+    budget: float = 1.0
     torch_note: str = ""
 
 
@@ -207,9 +207,10 @@ def lstm_cell_case(dtype, lib, batch, inp, hidden, mode):
     L = library(lib)
     cell = _to_dtype(L.nn.LSTMCell(inp, hidden), dtype)
     x = L.tensor(_normal(rng, (batch, inp), dtype), requires_grad=True)
-    h0, c0 = L.tensor(_normal(rng, (batch, hidden), dtype)), L.tensor(_normal(rng, (batch, hidden), dtype))
-    forward = lambda: cell(x, (h0, c0))[0]                           # noqa: E731
-    return _op_callable(L, mode, forward, (x, *cell.parameters()), rng, dtype)
+    h0 = L.tensor(_normal(rng, (batch, hidden), dtype))
+    c0 = L.tensor(_normal(rng, (batch, hidden), dtype))
+    return _op_callable(L, mode, lambda: cell(x, (h0, c0))[0], (x, *cell.parameters()), rng,
+                        dtype)
 
 
 def lstm_layer_case(dtype, lib, steps, batch, inp, hidden, mode):
@@ -602,58 +603,23 @@ def registry_rows():
                                          "kwargs": sample.kwargs, "wrt": sample.wrt})
         label = f"[{sample.label}]" if sample.label else ""
         rows.append(Workload(f"registry.{op.name}{label}.fwdbwd", _op_family(op), shape, ours,
-                             torch, torch_note="" if torch else "no torch_ref"))
+                             torch, budget=0.3, torch_note="" if torch else "no torch_ref"))
     return rows
-
-
-# Set by the runner to its thread count, for the start-up children of tapegrad's side (the
-# PyTorch worker's children inherit the worker's environment, which already has it).
-CHILD_THREADS = None
-
-
-def _child_env(cache_dir=None):
-    """The environment of a start-up child: this one, with the repository importable, the run's
-    thread count, and for the compile rows Numba's cache in `cache_dir`."""
-    env = dict(os.environ)
-    if CHILD_THREADS:
-        for name in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-            env[name] = str(CHILD_THREADS)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    if cache_dir is not None:
-        env["NUMBA_CACHE_DIR"] = cache_dir
-        env.pop("TAPEGRAD_DISABLE_CACHE", None)
-    return env
-
-
-_CACHE_DIRS = {}
-
-
-def _cache_dir(key):
-    """A temporary Numba cache, one per start-up row, removed when the run ends."""
-    if key is None:
-        path = tempfile.mkdtemp(prefix="tapegrad-bench-cold-")
-    elif key in _CACHE_DIRS:
-        return _CACHE_DIRS[key]
-    else:
-        path = _CACHE_DIRS[key] = tempfile.mkdtemp(prefix="tapegrad-bench-warm-")
-    atexit.register(shutil.rmtree, path, True)
-    return path
 
 
 def startup_case(dtype, lib, task, cache=None, **kwargs):
     """A self-timed callable: each call runs `task` in a fresh Python process and returns the
     seconds the child measured. `cache` is None (leave Numba's cache alone), "cold" (a new,
     empty cache every call) or "warm" (one cache for this row, filled by the warm-up call)."""
-    from bench.timing import run_child
+    from bench.timing import numba_cache, run_child
 
     def call():
         cache_dir = None
         if cache == "cold":
-            cache_dir = _cache_dir(None)
+            cache_dir = numba_cache(None)
         elif cache == "warm":
-            cache_dir = _cache_dir((task, lib, dtype, tuple(sorted(kwargs.items()))))
-        seconds = run_child(task, dict(kwargs, lib=lib, dtype=dtype), _child_env(cache_dir))
+            cache_dir = numba_cache((task, lib, dtype, tuple(sorted(kwargs.items()))))
+        seconds = run_child(task, dict(kwargs, lib=lib, dtype=dtype), cache_dir)
         if cache == "cold":
             shutil.rmtree(cache_dir, ignore_errors=True)
         return seconds

@@ -13,7 +13,7 @@ float32 formulations (Cephes-style; worst errors measured against float64 numpy 
     log1p(x)   u = 1 + x, log(u) * x / (u - 1): the quotient cancels the rounding of u 3 ulp
     tanh(x)    odd/even rational minimax approximation on |x| <= 7.9 (Eigen's)        5 ulp
     sigmoid(x) e = exp(-|x|), then 1 / (1 + e) or e / (1 + e): no overflow            3 ulp
-    softplus(x)  max(x, 0) + log1p(exp(-|x|))                                         3 ulp
+    softplus(x)  max(x, 0) + log1p(exp(-|x|)), log1p on [0, 1] without a division      3 ulp
     sin, cos   x = k pi/2 + r (pi/2 in three parts, Cephes), polynomials on |r| <= pi/4;
                the reduction is exact only for |x| <= TRIG_MAX: callers use libm beyond
     erf(x)     odd/even rational approximation on [-4, 4] (Eigen's), +-1 beyond     4e-7 abs
@@ -76,6 +76,20 @@ def _ldexp2(typingctx, p, n):
     return _F32(_F32, _F32), codegen
 
 
+@intrinsic
+def _select(typingctx, cond, a, b):
+    """cond ? a : b as one LLVM select. A conditional expression in a helper that is inlined
+    twice into one loop trips Numba's SSA check (NumbaIRAssumptionWarning); a select has no
+    branch to rename."""
+    if not isinstance(cond, types.Boolean) or a != _F32 or b != _F32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.select(args[0], args[1], args[2])
+
+    return _F32(cond, _F32, _F32), codegen
+
+
 # Subtracting the bits of sqrt(1/2) before the shift puts the exponent boundary at sqrt(1/2):
 # k = (bits(x) - bits(sqrt(1/2))) >> 23 and m = x / 2^k lands in [sqrt(1/2), sqrt(2)) with
 # integer ops only (no compare-and-adjust).
@@ -125,6 +139,7 @@ _EXP_HI, _EXP_LO = _f(89.0), _f(-104.0)        # clamp: beyond, the scaling give
 _EXPM1_HI, _EXPM1_LO = _f(88.8), _f(-30.0)     # keeps n - 1 <= 127; e^-30 is below ulp(1) / 2
 _EXPM1_TINY = _f(2.0**-25)                     # below, expm1(x) rounds to x
 _MIN_NORMAL = _f(1.17549435e-38)
+_SQRT2_M1 = _f(0.41421356237309505)
 _TWO23 = _f(8388608.0)
 _L0, _L1, _L2 = _f(7.0376836292e-2), _f(-1.1514610310e-1), _f(1.1676998740e-1)
 _L3, _L4, _L5 = _f(-1.2420140846e-1), _f(1.4249322787e-1), _f(-1.6668057665e-1)
@@ -188,7 +203,7 @@ def _expm1_core_f32(x):
     # scale stays representable up to n = 128
     s = _pow2(n - _ONE)
     y = _TWO * (pm1 * s + (s - _HALF))
-    return x if abs(x) < _EXPM1_TINY else y     # keeps -0 and denormal x exact
+    return _select(abs(x) < _EXPM1_TINY, x, y)   # expm1 x = x in float32 (keeps -0, denormals)
 
 
 def _expm1_f32(x):
@@ -238,8 +253,8 @@ def _tanh_core_f32(x):
     z = x * x
     p = ((((((_TA13 * z + _TA11) * z + _TA9) * z + _TA7) * z + _TA5) * z + _TA3) * z + _TA1) * x
     q = ((_TB6 * z + _TB4) * z + _TB2) * z + _TB0
-    # tanh x = x to float32 precision below TINY (keeps -0, and denormals exact)
-    return x if abs(x) < _TANH_TINY else p / q
+    # tanh x = x in float32 below TINY (keeps -0 and denormals exact)
+    return _select(abs(x) < _TANH_TINY, x, p / q)
 
 
 def _tanh_f32(x):
@@ -257,7 +272,17 @@ def _sigmoid_f32(x):
 
 
 def _softplus_f32(x):
-    return (x if x > _ZERO else _ZERO) + log1p(exp(-abs(x)))
+    # log1p(e) for e = exp(-|x|) in [0, 1] needs no division and no exponent bits:
+    # 1 + e = 2^k (1 + t) with k = 0, t = e, or k = 1, t = (e - 1) / 2, both exact
+    e = exp(-abs(x))
+    big = e > _SQRT2_M1
+    t = (e - _ONE) * _HALF if big else e
+    k = _ONE if big else _ZERO
+    z = t * t
+    y = ((((((((_L0 * t + _L1) * t + _L2) * t + _L3) * t + _L4) * t + _L5) * t + _L6) * t
+          + _L7) * t + _L8) * t * z
+    y = y + k * _LN2_LO - _HALF * z
+    return (x if x > _ZERO else _ZERO) + (t + y + k * _LN2_HI)
 
 
 def _sin_f32(x):

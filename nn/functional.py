@@ -8,13 +8,8 @@ op in one of them is in `F` without an edit here.
 import importlib
 
 from autograd import ops
-from autograd.ops import (dropout, gelu, maxout, one_hot, pad, prelu, sigmoid,
-                          softplus, tanh)
-try:  # TEMP-DEV
-    from autograd.ops import log_softmax, softmax
-except ImportError:  # TEMP-DEV
-    pass
-from autograd.ops.shape import flatten, reshape
+from autograd.ops import (dropout, flatten, gelu, linear, log_softmax, maxout, one_hot, pad,
+                          prelu, reshape, sigmoid, softmax, softplus, tanh)
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "silu", "hardsigmoid", "hardtanh",
            "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "prelu", "maxout",
@@ -64,11 +59,6 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
     out = ops.hardtanh(input, min_val, max_val)
     return _inplace(input, out, "hardtanh_") if inplace else out
-
-
-def linear(input, weight, bias=None):  # noqa: A002
-    """y = x W^T + b for x (*, in), W (out, in), b (out,)."""
-    return ops.linear(input, weight, bias)
 
 
 def unflatten(input, dim, sizes):  # noqa: A002

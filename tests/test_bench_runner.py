@@ -3,6 +3,7 @@ the baseline comparison, the --no-torch path. Every test uses synthetic or self-
 callables and runs in well under a second, except the worker round trip (a torch import)."""
 import importlib.util
 import json
+import os
 import pickle
 
 import numpy as np
@@ -261,3 +262,16 @@ def test_torch_worker_round_trip():
         assert worker.alive()
     finally:
         worker.close()
+
+
+def test_start_up_children_get_their_cache_and_threads(monkeypatch):
+    monkeypatch.setattr(timing, "CHILD_THREADS", 1)
+    monkeypatch.setenv("TAPEGRAD_DISABLE_CACHE", "1")
+    cold = timing.numba_cache(None)
+    assert timing.numba_cache(None) != cold
+    assert timing.numba_cache(("warm", "x")) == timing.numba_cache(("warm", "x"))
+    env = timing.child_env(cold)
+    assert env["NUMBA_CACHE_DIR"] == cold and "TAPEGRAD_DISABLE_CACHE" not in env
+    assert env["NUMBA_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "1"
+    root = env["PYTHONPATH"].split(os.pathsep)[0]
+    assert os.path.isfile(os.path.join(root, "bench", "workloads.py"))

@@ -483,9 +483,9 @@ def test_compare_and_accumulate():
 
 def _ulp_error(got, want):
     """|got - want| in units of float32 spacing at want (0 where both overflow to inf)."""
-    want32 = want.astype(np.float32)
-    ulp = np.spacing(np.abs(want32)).astype(np.float64)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        want32 = want.astype(np.float32)
+        ulp = np.spacing(np.abs(want32)).astype(np.float64)
         err = np.abs(got.astype(np.float64) - want) / ulp
     return np.where(np.isinf(want32) & (got == want32), 0.0, err)
 

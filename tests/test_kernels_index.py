@@ -160,12 +160,12 @@ NUMPY_MODES = {"constant": "constant", "reflect": "reflect", "replicate": "edge"
 
 
 @pytest.mark.parametrize("mode", list(NUMPY_MODES))
-def test_pad_matches_numpy_pad(rng, mode):
-    x = rng.standard_normal((2, 3, 4))
-    pad = (2, 1, 0, 2)                           # last dim (2, 1), then dim 1 (0, 2)
+@pytest.mark.parametrize("pad, widths", [((2, 1, 0, 2), ((0, 0), (0, 2), (2, 1))),
+                                         ((2, 1, 0, 2, 1, 2), ((1, 2), (0, 2), (2, 1)))])
+def test_pad_matches_numpy_pad(rng, mode, pad, widths):
+    x = rng.standard_normal((3, 4, 5))
     y, state = ks.pad_forward(x, pad, mode)
-    np.testing.assert_array_equal(y, np.pad(x, ((0, 0), (0, 2), (2, 1)),
-                                            mode=NUMPY_MODES[mode]))
+    np.testing.assert_array_equal(y, np.pad(x, widths, mode=NUMPY_MODES[mode]))
     grad = rng.standard_normal(y.shape)
     # pad is linear, so its backward is its adjoint: <pad(x), g> = <x, pad_backward(g)>
     assert np.isclose(np.vdot(y, grad), np.vdot(x, ks.pad_backward(grad, state, mode, x.shape)))

@@ -336,7 +336,7 @@ class PadPacked(Function):
 
     @staticmethod
     def backward(ctx, grad_y):
-        return grad_y.reshape((-1,) + grad_y.shape[2:])[ctx.index], None, None, None
+        return grad_y.reshape((-1,) + grad_y.shape[2:])[ctx.index], None, None
 
 
 # ---------------------------------------------------------------------------------------------
