@@ -16,6 +16,8 @@ float32 formulations (Cephes-style; worst errors measured against float64 numpy 
     softplus(x)  max(x, 0) + log1p(exp(-|x|)), log1p on [0, 1] without a division      3 ulp
     sin, cos   x = k pi/2 + r (pi/2 in three parts, Cephes), polynomials on |r| <= pi/4;
                the reduction is exact only for |x| <= TRIG_MAX: callers use libm beyond
+    exp_mul(x, c)  e^(x c) for a float64 c: x c and its reduction in float64       1 ulp
+    pow_pos(a, p)  e^(p ln a), ln a in float64 from the float32 bits                 1 ulp
     erf(x)     odd/even rational approximation on [-4, 4] (Eigen's), +-1 beyond     4e-7 abs
 Special values follow libm: NaN propagates, exp(+-inf) = inf / 0, log(0) = -inf, log(-1) = NaN,
 and signed zeros are kept.
@@ -138,6 +140,15 @@ _E3, _E4, _E5 = _f(4.1665795894e-2), _f(1.6666665459e-1), _f(5.0000001201e-1)
 _EXP_HI, _EXP_LO = _f(89.0), _f(-104.0)        # clamp: beyond, the scaling gives inf and 0
 _EXPM1_HI, _EXPM1_LO = _f(88.8), _f(-30.0)     # keeps n - 1 <= 127; e^-30 is below ulp(1) / 2
 _EXPM1_TINY = _f(2.0**-25)                     # below, expm1(x) rounds to x
+_EXP_HI64, _EXP_LO64 = 89.0, -104.0
+_LOG2E64 = 1.4426950408889634
+_LN2_HI64, _LN2_LO64 = 6.93147180369123816490e-01, 1.90821492927058770002e-10   # fdlibm
+# log1p(t) = t - t^2/2 + t^3 Q(t) on [sqrt(1/2) - 1, sqrt(2) - 1], least squares on Chebyshev
+# nodes against a long-double reference
+(_PL0, _PL1, _PL2, _PL3, _PL4, _PL5, _PL6, _PL7, _PL8, _PL9, _PL10, _PL11) = (
+    0.3333333333624505, -0.250000002875222, 0.19999998485424939, -0.1666660886883946,
+    0.1428580717651892, -0.12503307098297772, 0.11111099966796109, -0.09922602790374267,
+    0.09010558798704404, -0.09093677528124693, 0.0912897980718533, -0.051380434493950446)
 _MIN_NORMAL = _f(1.17549435e-38)
 _SQRT2_M1 = _f(0.41421356237309505)
 _TWO23 = _f(8388608.0)
@@ -325,6 +336,35 @@ def _erf_f32(x):
     return y if x == x else x
 
 
+def _exp64_f32(y):
+    # e^y for a float64 y, rounded to float32: the reduction runs in float64, so the float32
+    # polynomial sees r = y - n ln2 with no error inherited from forming y
+    yc = y if y < _EXP_HI64 else _EXP_HI64       # NaN maps to the clamp; restored below
+    yc = yc if yc > _EXP_LO64 else _EXP_LO64
+    n = np.rint(yc * _LOG2E64)
+    r = np.float32((yc - n * _LN2_HI64) - n * _LN2_LO64)
+    z = r * r
+    p = (((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5) * z + r + _ONE
+    e = _ldexp2(p, np.float32(n))
+    return _select(y == y, e, np.float32(y))
+
+
+def _exp_mul_f32(x, c):
+    return exp64(np.float64(x) * c)
+
+
+def _pow_pos_f32(a, p):
+    # a^p = e^(p ln a) with ln a in float64 (11th-degree polynomial on the float32 mantissa,
+    # 1.5e-11 relative), so |p ln a| up to 100 still costs under 0.1 ulp
+    m = _log_mantissa(a)
+    k = np.float64(_log_exponent(a))
+    t = np.float64(m) - 1.0
+    q = ((((((((((_PL11 * t + _PL10) * t + _PL9) * t + _PL8) * t + _PL7) * t + _PL6) * t
+              + _PL5) * t + _PL4) * t + _PL3) * t + _PL2) * t + _PL1) * t + _PL0
+    ln_a = k * _LN2_HI64 + (t - 0.5 * t * t + t * t * t * q + k * _LN2_LO64)
+    return exp64(p * ln_a)
+
+
 def _sigmoid_f64(x):
     e = np.exp(-abs(x))
     num = 1.0 if x >= 0.0 else e
@@ -383,6 +423,21 @@ def erf(x):
     return math.erf(x)
 
 
+def exp64(y):
+    """e^y for a float64 y, rounded to float32 (used by the float32 paths only)."""
+    return np.float32(np.exp(y))
+
+
+def pow_pos(a, p):
+    """a ** p for positive, normal, finite a and a Python float p."""
+    return a ** p
+
+
+def exp_mul(x, c):
+    """e^(x c) for a Python float c, the product formed in float64."""
+    return np.exp(x * c)
+
+
 def exp_core(x):
     """exp for EXP_CORE_LO < x < EXP_CORE_HI."""
     return np.exp(x)
@@ -428,6 +483,32 @@ overload(softplus, inline="always")(_pick(_softplus_f32, _softplus_f64))
 overload(sin, inline="always")(_pick(_sin_f32, lambda x: np.sin(x)))
 overload(cos, inline="always")(_pick(_cos_f32, lambda x: np.cos(x)))
 overload(erf, inline="always")(_pick(_erf_f32, lambda x: math.erf(x)))
+overload(exp64, inline="always")(
+    lambda y: _exp64_f32 if y == types.float64 else None)
+
+
+@overload(pow_pos, inline="always")
+def _pow_pos_overload(a, p):
+    if p != types.float64:
+        return None
+    if a == types.float32:
+        return _pow_pos_f32
+    if a == types.float64:
+        return lambda a, p: a ** p
+    return None
+
+
+@overload(exp_mul, inline="always")
+def _exp_mul_overload(x, c):
+    if c != types.float64:
+        return None
+    if x == types.float32:
+        return _exp_mul_f32
+    if x == types.float64:
+        return lambda x, c: np.exp(x * c)
+    return None
+
+
 overload(exp_core, inline="always")(_pick(_exp_core_f32, lambda x: np.exp(x)))
 overload(expm1_core, inline="always")(_pick(_expm1_core_f32, lambda x: np.expm1(x)))
 overload(log_core, inline="always")(_pick(_log_core_f32, lambda x: np.log(x)))

@@ -62,8 +62,11 @@ def _parallel(work):
     return NUM_THREADS > 1 and work >= PARALLEL_MIN_ELEMENTS // 4
 
 
-def conv2d_forward(x, w, bias, stride, padding, dilation, groups):
-    """(N, C, H, W) input, (Co, C/G, KH, KW) weight, optional (Co,) bias -> (N, Co, OH, OW)."""
+def conv2d_forward(x, w, bias, stride, padding, dilation, groups, return_cols=False):
+    """(N, C, H, W) input, (Co, C/G, KH, KW) weight, optional (Co,) bias -> (N, Co, OH, OW).
+
+    With `return_cols`, returns (y, cols): the im2col matrix of the whole batch when it fit
+    in one chunk (else None), which `conv2d_backward` reuses for the weight gradient."""
     op = "conv2d"
     _check_conv(op, x, w, bias, groups)
     n, c, h, wd = x.shape
@@ -78,47 +81,59 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups):
     if oh <= 0 or ow <= 0:
         raise ValueError(f"{op}: input {x.shape[2:]} (padded by {padding}) is smaller than the "
                          f"dilated kernel {(kh, kw)} with dilation {dilation}")
-    return _conv_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), bias, stride,
-                         padding, dilation, groups, oh, ow)
+    y, cols = _conv_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), bias, stride,
+                            padding, dilation, groups, oh, ow, return_cols)
+    return (y, cols) if return_cols else y
 
 
-def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow):
-    """Forward with the output size given (conv_transpose2d's backward needs an exact size)."""
+def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow, keep_cols=False):
+    """Forward with the output size given (conv_transpose2d's backward needs an exact size);
+    returns (y, cols or None)."""
     n, c, h, wd = x.shape
     co, cg, kh, kw = w.shape
     y = np.empty((n, co, oh, ow), dtype=x.dtype)
     if n == 0 or co == 0:
-        return y
-    b = np.zeros(co, x.dtype) if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
+        return y, None
+    b = None if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     rows = c * kh * kw
     pixels = oh * ow
     if cg == 0:
-        y[...] = b.reshape(1, co, 1, 1)
-        return y
+        y[...] = 0 if b is None else b.reshape(1, co, 1, 1)
+        return y, None
     w3 = w.reshape(groups, co // groups, cg * kh * kw)
     chunk = _chunk(n, rows, pixels)
+    keep_cols = keep_cols and chunk == n
     cols = np.empty((rows, chunk * pixels), x.dtype)
-    prod = np.empty((co, chunk * pixels), x.dtype)
+    prod = np.empty((co, chunk * pixels), x.dtype) if chunk > 1 else None
+    y3 = y.reshape(n, co, pixels)
     for n0 in range(0, n, chunk):
         nb = min(chunk, n - n0)
         cb = cols[:, :nb * pixels] if nb < chunk else cols
-        pb = prod[:, :nb * pixels] if nb < chunk else prod
         _im2col(x, cb, n0, nb, kh, kw, stride, padding, dilation, oh, ow)
-        np.matmul(w3, cb.reshape(groups, rows // groups, nb * pixels),
-                  out=pb.reshape(groups, co // groups, nb * pixels))
+        c3 = cb.reshape(groups, rows // groups, nb * pixels)
+        if nb == 1:
+            # one sample: the GEMM writes straight into y[n0] (already in (Co, OH OW) order)
+            np.matmul(w3, c3, out=y3[n0].reshape(groups, co // groups, pixels))
+            if b is not None:
+                y3[n0] += b[:, None]
+            continue
+        pb = prod[:, :nb * pixels] if nb < chunk else prod
+        np.matmul(w3, c3, out=pb.reshape(groups, co // groups, nb * pixels))
+        bb = np.zeros(co, x.dtype) if b is None else b
         if _parallel(co * nb * pixels):
-            _scatter_rows_par(pb, b, y.reshape(n, co, pixels), n0, nb, NUM_THREADS)
+            _scatter_rows_par(pb, bb, y3, n0, nb, NUM_THREADS)
         else:
-            _scatter_rows(pb, b, y.reshape(n, co, pixels), n0, nb, 0, co)
-    return y
+            _scatter_rows(pb, bb, y3, n0, nb, 0, co)
+    return y, (cols if keep_cols else None)
 
 
 def conv2d_backward(grad_y, x, w, stride, padding, dilation, groups, need_input=True,
-                    need_weight=True, need_bias=True):
+                    need_weight=True, need_bias=True, cols=None):
     """Gradients (grad_x, grad_w, grad_b) of conv2d; an entry is None when not needed.
 
     The three come from one sweep over batch chunks: grad_y is reordered once per chunk and
-    feeds both GEMMs, and im2col of x is only run when the weight gradient is needed."""
+    feeds both GEMMs, and im2col of x runs only for the weight gradient, and not at all
+    when the forward's `cols` (conv2d_forward(..., return_cols=True)) is passed."""
     op = "conv2d"
     _check_conv(op, x, w, None, groups)
     x = np.ascontiguousarray(x)
@@ -129,14 +144,14 @@ def conv2d_backward(grad_y, x, w, stride, padding, dilation, groups, need_input=
     if grad_y.ndim != 4 or grad_y.shape[:2] != (n, co):
         raise ValueError(f"{op}: grad_y of shape {grad_y.shape} does not match input {x.shape} "
                          f"and weight {w.shape}")
-    oh, ow = grad_y.shape[2:]
-    grad_x, grad_w, grad_b = _conv_backward(grad_y, x.shape, x, w, stride, padding, dilation,
-                                            groups, need_input, need_weight, need_bias)
-    return grad_x, grad_w, grad_b
+    if cols is not None and cols.shape != (c * kh * kw, n * grad_y.shape[2] * grad_y.shape[3]):
+        raise ValueError(f"{op}: saved cols {cols.shape} do not match input {x.shape}")
+    return _conv_backward(grad_y, x.shape, x, w, stride, padding, dilation, groups, need_input,
+                          need_weight, need_bias, cols)
 
 
 def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, need_input,
-                   need_weight, need_bias):
+                   need_weight, need_bias, saved_cols=None):
     """Core of the backward; `x` may be None when only the input gradient is needed."""
     n, c, h, wd = x_shape
     co, cg, kh, kw = w.shape
@@ -148,32 +163,45 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
     grad_w = np.zeros(w.shape, dtype) if need_weight else None
     bias_acc = np.zeros(co, np.float64)
     if n == 0 or co == 0 or cg == 0 or pixels == 0 or not (need_input or need_weight):
+        if need_bias and n and pixels:
+            _sum_rows(grad_y.reshape(n, co, pixels), bias_acc)
         return grad_x, grad_w, (bias_acc.astype(dtype) if need_bias else None)
     w3 = w.reshape(groups, co // groups, cg * kh * kw)
     gw3 = grad_w.reshape(groups, co // groups, cg * kh * kw) if need_weight else None
-    chunk = _chunk(n, rows, pixels)
-    cols = np.empty((rows, chunk * pixels), dtype)
-    gyt = np.empty((co, chunk * pixels), dtype)
+    chunk = n if saved_cols is not None else _chunk(n, rows, pixels)
+    if saved_cols is not None and not need_input:
+        cols = saved_cols
+    else:
+        cols = np.empty((rows, chunk * pixels), dtype)
+    gyt = np.empty((co, chunk * pixels), dtype) if chunk > 1 else None
     part = np.empty_like(gw3) if need_weight and chunk < n else None
     gy3 = grad_y.reshape(n, co, pixels)
     for n0 in range(0, n, chunk):
         nb = min(chunk, n - n0)
         cb = cols[:, :nb * pixels] if nb < chunk else cols
-        gb = gyt[:, :nb * pixels] if nb < chunk else gyt
-        if _parallel(co * nb * pixels):
-            _gather_rows_par(gy3, gb, bias_acc, n0, nb, NUM_THREADS)
+        if nb == 1:
+            gb = gy3[n0]
+            _sum_rows(gy3[n0:n0 + 1], bias_acc)
         else:
-            _gather_rows(gy3, gb, bias_acc, n0, nb, 0, co)
+            gb = gyt[:, :nb * pixels] if nb < chunk else gyt
+            if _parallel(co * nb * pixels):
+                _gather_rows_par(gy3, gb, bias_acc, n0, nb, NUM_THREADS)
+            else:
+                _gather_rows(gy3, gb, bias_acc, n0, nb, 0, co)
         g3 = gb.reshape(groups, co // groups, nb * pixels)
-        c3 = cb.reshape(groups, rows // groups, nb * pixels)
         if need_weight:
-            _im2col(x, cb, n0, nb, kh, kw, stride, padding, dilation, oh, ow)
+            if saved_cols is None:
+                _im2col(x, cb, n0, nb, kh, kw, stride, padding, dilation, oh, ow)
+                c3 = cb.reshape(groups, rows // groups, nb * pixels)
+            else:
+                c3 = saved_cols.reshape(groups, rows // groups, nb * pixels)
             if n0 == 0:
                 np.matmul(g3, c3.transpose(0, 2, 1), out=gw3)
             else:
                 np.matmul(g3, c3.transpose(0, 2, 1), out=part)
                 gw3 += part
         if need_input:
+            c3 = cb.reshape(groups, rows // groups, nb * pixels)
             np.matmul(w3.transpose(0, 2, 1), g3, out=c3)
             _col2im(cb, grad_x, n0, nb, kh, kw, stride, padding, dilation, oh, ow)
     return grad_x, grad_w, (bias_acc.astype(dtype) if need_bias else None)
@@ -273,7 +301,7 @@ def conv_transpose2d_backward(grad_y, x, w, stride, padding, dilation, groups,
     h, wd = x.shape[2:]
     grad_x = grad_w = grad_b = None
     if need_input:
-        grad_x = _conv_forward(grad_y, w, None, stride, pads, dilation, groups, h, wd)
+        grad_x, _ = _conv_forward(grad_y, w, None, stride, pads, dilation, groups, h, wd)
     if need_weight:
         _, grad_w, _ = _conv_backward(x, grad_y.shape, grad_y, w, stride, pads, dilation,
                                       groups, False, True, False)

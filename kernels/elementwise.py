@@ -379,10 +379,10 @@ def _sign_fwd(x, out):
         out[i] = x.dtype.type(v > zero) - x.dtype.type(v < zero)   # NaN -> 0, as torch.sign
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _pow_scalar_fwd(x, out, exponent):
     # PyTorch's special exponents become plain arithmetic (vectorized, and bitwise what torch
-    # computes); any other exponent is a libm pow per element
+    # computes); any other exponent goes through fm.pow_pos
     one = x.dtype.type(1.0)
     n = x.size
     if exponent == 2.0:
@@ -410,9 +410,26 @@ def _pow_scalar_fwd(x, out, exponent):
         for i in range(n):
             out[i] = one
     else:
-        p = x.dtype.type(exponent)
+        pf = x.dtype.type(exponent)            # PyTorch casts the exponent to the dtype
+        p = np.float64(pf)
+        whole = np.floor(p) == p
+        odd = whole and np.floor(p * 0.5) * 2.0 != p
+        # (-a)^p = a^p, -a^p or NaN for even, odd and fractional p
+        neg = x.dtype.type(-1.0) if odd else (one if whole else x.dtype.type(np.nan))
+        zero = x.dtype.type(0.0)
+        lo, hi = fm.LOG_CORE_LO, fm.LOG_CORE_HI
+        rare = False
         for i in range(n):
-            out[i] = x[i] ** p
+            v = x[i]
+            a = abs(v)
+            y = fm.pow_pos(a, p)
+            out[i] = y * neg if v < zero else y
+            rare |= not ((a >= lo) & (a < hi))
+        if rare:   # zero, denormal, infinite or NaN base: libm's special cases
+            for i in range(n):
+                a = abs(x[i])
+                if not ((a >= lo) & (a < hi)):
+                    out[i] = x[i] ** pf
 
 
 @njit(cache=True, error_model="numpy")
@@ -443,11 +460,19 @@ def _rdiv_scalar_fwd(x, out, s):
         out[i] = s / x[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _rpow_scalar_fwd(x, out, s):
-    s = x.dtype.type(s)
-    for i in range(x.size):
-        out[i] = s ** x[i]
+    base = np.float64(x.dtype.type(s))          # PyTorch casts the base to the dtype
+    if base > 0.0 and base < np.inf and base != 1.0:
+        # s^x = e^(x ln s) with the product in float64 (a float32 product would lose |x ln s|
+        # ulps of the result)
+        log_s = math.log(base)
+        for i in range(x.size):
+            out[i] = fm.exp_mul(x[i], log_s)
+    else:   # zero, negative, infinite or unit base: pow's special cases
+        base = x.dtype.type(s)
+        for i in range(x.size):
+            out[i] = base ** x[i]
 
 
 # unary backward loops: (saved, grad, out[, params])
@@ -671,9 +696,11 @@ def _rdiv_scalar_bwd(x, y, g, out):
 
 
 @njit(cache=True, error_model="numpy")
-def _rpow_scalar_bwd(x, y, g, out, log_s, zero_base):
-    c = y.dtype.type(log_s)
+def _rpow_scalar_bwd(x, y, g, out, s):
+    base = np.float64(y.dtype.type(s))          # the base as the forward saw it
     zero = y.dtype.type(0.0)
+    zero_base = base == 0.0
+    c = y.dtype.type(math.log(base) if base > 0.0 else (-np.inf if zero_base else np.nan))
     for i in range(y.size):
         out[i] = zero if zero_base and x[i] >= zero else g[i] * (y[i] * c)
 
@@ -899,7 +926,7 @@ def _pow_a_op(a, b, g, zero, one):
 
 @njit(cache=True, error_model="numpy")
 def _pow_b_op(a, b, y, g, zero):
-    return zero if a == zero and b >= zero else g * (y * np.log(a))
+    return zero if a == zero and b >= zero else g * (y * fm.log(a))
 
 
 @njit(cache=True, error_model="numpy")
@@ -1409,9 +1436,7 @@ def rpow_scalar_forward(x, s):
 
 def rpow_scalar_backward(x, y, grad_y, s):
     """Gradient of y = s ** x: grad_y * y * ln(s); 0 where s == 0 and x >= 0 (PyTorch)."""
-    s = float(s)
-    log_s = math.log(s) if s > 0.0 else (-math.inf if s == 0.0 else math.nan)
-    return _map3(_RPOW_SCALAR_GRAD, x, y, grad_y, log_s, s == 0.0)
+    return _map3(_RPOW_SCALAR_GRAD, x, y, grad_y, float(s))
 
 
 # binary ops with broadcasting

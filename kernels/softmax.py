@@ -7,9 +7,13 @@ Forward saves the output only; each backward is one pass per row with its one re
 
 The dim is the middle axis of a canonical (outer, n, inner) view (see `kernels/reduce.py`):
 a free reshape of a C-contiguous array, so one compiled loop per dtype serves every dim.
-float32 uses the vectorizable exp/log of `kernels._fastmath`; row sums accumulate in float64
-through a helper that may reorder additions (fastmath "reassoc", kept out of the loops that
-inline the exp approximation: it relies on exact rounding steps).
+float32 uses the vectorizable exp/log of `kernels._fastmath`. Row sums accumulate in float64;
+the kernels carry fastmath={"reassoc"} so LLVM can split a sum into SIMD lanes (it only
+reorders additions: NaN and inf behave as without it). The exp/log approximations rely on
+exact rounding steps, so they are compiled apart, without the flag, in `_exp` and `_log`
+(LLVM inlines them afterwards with their own flags). Row helpers take arrays and are inlined
+by Numba: a compiled call with array arguments costs two atomic reference-count updates per
+array, which for 64x10 rows was most of the time.
 """
 import numpy as np
 from numba import njit, prange
@@ -22,9 +26,11 @@ from kernels.reduce import plan
 _LANES = 16
 
 
+_REASSOC = {"reassoc"}
+
+
 @njit(cache=True, error_model="numpy")
 def _exp(v):
-    # one call site per inlined approximation: Numba's SSA pass trips over a second one
     return fm.exp(v)
 
 
@@ -33,7 +39,7 @@ def _log(v):
     return fm.log(v)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", inline="always")
 def _row_sum(a, i, n):
     s = 0.0
     for j in range(n):
@@ -41,7 +47,7 @@ def _row_sum(a, i, n):
     return s
 
 
-@njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+@njit(cache=True, error_model="numpy", inline="always")
 def _row_dot(a, b, i, n):
     s = 0.0
     for j in range(n):
@@ -49,7 +55,7 @@ def _row_dot(a, b, i, n):
     return s
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _row_max(x, i, n, lanes):
     # 16 running maxima vectorize where one is a serial chain; a NaN anywhere makes the
     # whole row NaN through the exp and the sum, so it need not win here
@@ -73,7 +79,7 @@ def _row_max(x, i, n, lanes):
     return best
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_row(x, y, i, log, lanes):
     n = x.shape[1]
     m = _row_max(x, i, n, lanes)
@@ -91,7 +97,7 @@ def _forward_row(x, y, i, log, lanes):
             y[i, j, 0] *= r
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _forward_cols(x, y, i, log, m, s):
     # the dim is strided (inner > 1): every loop runs over the contiguous inner axis
     n, inner = x.shape[1], x.shape[2]
@@ -121,7 +127,7 @@ def _forward_cols(x, y, i, log, m, s):
                 y[i, j, k] *= x.dtype.type(s[k])
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def _softmax_fwd(x, log, y):
     outer, n, inner = x.shape
     lanes = np.empty(_LANES, x.dtype)
@@ -134,7 +140,7 @@ def _softmax_fwd(x, log, y):
             _forward_cols(x, y, i, log, m, s)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC, parallel=True)
 def _softmax_fwd_parallel(x, log, y):
     outer, n, inner = x.shape
     for i in prange(outer):
@@ -145,7 +151,7 @@ def _softmax_fwd_parallel(x, log, y):
             _forward_cols(x, y, i, log, np.empty(inner, x.dtype), np.empty(inner, np.float64))
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _backward_row(y, g, out, i, log):
     n = y.shape[1]
     if log:
@@ -158,7 +164,7 @@ def _backward_row(y, g, out, i, log):
             out[i, j, 0] = y[i, j, 0] * (g[i, j, 0] - dot)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _backward_cols(y, g, out, i, log, acc):
     n, inner = y.shape[1], y.shape[2]
     acc[:] = 0.0
@@ -174,7 +180,7 @@ def _backward_cols(y, g, out, i, log, acc):
                 out[i, j, k] = y[i, j, k] * (g[i, j, k] - a)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC)
 def _softmax_bwd(y, g, log, out):
     outer, n, inner = y.shape
     acc = np.empty(inner, np.float64)
@@ -185,7 +191,7 @@ def _softmax_bwd(y, g, log, out):
             _backward_cols(y, g, out, i, log, acc)
 
 
-@njit(cache=True, error_model="numpy", parallel=True)
+@njit(cache=True, error_model="numpy", fastmath=_REASSOC, parallel=True)
 def _softmax_bwd_parallel(y, g, log, out):
     outer, n, inner = y.shape
     for i in prange(outer):

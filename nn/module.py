@@ -18,7 +18,6 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from autograd import dtypes
-from autograd.grad_mode import no_grad
 from autograd.tensor import Tensor
 from nn.parameter import Parameter
 
@@ -90,6 +89,7 @@ class Module:
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
         if isinstance(value, Parameter):
             buffers.pop(name, None)
+            d["_non_persistent"].discard(name)
             modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
@@ -292,19 +292,17 @@ class Module:
 
     def _cast(self, dtype):
         """Convert floating-point parameters, their gradients and buffers to `dtype`. The
-        Parameter objects stay the same, so references to them remain valid."""
-        with no_grad():
-            for module in self.modules():
-                for p in module._parameters.values():
-                    if p is not None and p.data.dtype.kind == "f" and p.data.dtype != dtype:
-                        p.data = p.data.astype(dtype)
-                        p._version[0] += 1
-                        if p.grad is not None:
-                            p.grad.data = p.grad.data.astype(dtype)
-                for name, b in module._buffers.items():
-                    if b is not None and b.data.dtype.kind == "f" and b.data.dtype != dtype:
-                        b.data = b.data.astype(dtype)
-                        b._version[0] += 1
+        Parameter objects stay the same (each gets a new array), so references to them, e.g.
+        an optimizer's, remain valid."""
+        for module in self.modules():
+            for p in module._parameters.values():
+                if p is not None and p.data.dtype.kind == "f" and p.data.dtype != dtype:
+                    p.data = p.data.astype(dtype)
+                    if p.grad is not None:
+                        p.grad.data = p.grad.data.astype(dtype)
+            for b in module._buffers.values():
+                if b is not None and b.data.dtype.kind == "f" and b.data.dtype != dtype:
+                    b.data = b.data.astype(dtype)
         return self
 
     def float(self):
@@ -372,10 +370,6 @@ class Module:
                     destination[base + name] = b if keep_vars else b.data
         return destination
 
-    def _state_tensors(self):
-        """(dotted name, Tensor) for every entry `state_dict` would have."""
-        return self.state_dict(keep_vars=True).items()
-
     def load_state_dict(self, state_dict, strict=True):
         """Copy the values of `state_dict` into this module's parameters and buffers, in
         place. Every missing, unexpected and wrongly-shaped key is reported in one error
@@ -384,7 +378,7 @@ class Module:
         if not hasattr(state_dict, "items"):
             raise TypeError(f"load_state_dict: expected a dict of arrays, got "
                             f"{type(state_dict).__name__}")
-        targets = OrderedDict(self._state_tensors())
+        targets = self.state_dict(keep_vars=True)
         missing = [k for k in targets if k not in state_dict]
         unexpected = [k for k in state_dict if k not in targets]
         values = {}
@@ -412,12 +406,11 @@ class Module:
         if errors:
             raise RuntimeError(f"{type(self).__name__}.load_state_dict: the state dict does "
                                f"not match the model:\n  " + "\n  ".join(errors))
-        with no_grad():
-            for key, array in values.items():
-                target = targets[key]
-                if array is not target.data:
-                    np.copyto(target.data, array, casting="same_kind")
-                    target._version[0] += 1
+        for key, array in values.items():      # array copies: nothing is recorded on the tape
+            target = targets[key]
+            if array is not target.data:
+                np.copyto(target.data, array, casting="same_kind")
+                target._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
 
     # ---- repr

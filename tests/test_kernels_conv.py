@@ -118,7 +118,7 @@ def test_conv_transpose2d_is_the_adjoint():
     assert y.shape == (2, 6, *expected)
     g = rng.standard_normal(y.shape)
     pads = (padding[0], padding[0], padding[1], padding[1])
-    conv_g = kconv._conv_forward(g, w, None, stride, pads, dilation, groups, 4, 5)
+    conv_g, _ = kconv._conv_forward(g, w, None, stride, pads, dilation, groups, 4, 5)
     assert np.isclose(np.vdot(y, g), np.vdot(x, conv_g))
     gx, gw, gb = kconv.conv_transpose2d_backward(g, x, w, stride, padding, dilation, groups)
     np.testing.assert_allclose(gx, conv_g, rtol=1e-12)

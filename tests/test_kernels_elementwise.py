@@ -533,3 +533,28 @@ def test_float32_special_values(name):
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-37, err_msg=name)
     assert np.array_equal(np.signbit(got[np.isfinite(got) & (got == 0)]),
                           np.signbit(want[np.isfinite(got) & (got == 0)]))
+
+
+@pytest.mark.parametrize("exponent", [2.5, -1.5, 1 / 3, 4.0, -3.0, 13.7])
+def test_float32_pow_scalar_accuracy(exponent):
+    rng = np.random.default_rng(13)
+    x = np.concatenate([np.exp(rng.uniform(-15, 15, 100_000)), rng.uniform(-3, 3, 50_000),
+                        [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, -2.0, 1.0]])
+    x = x.astype(np.float32)
+    got = ew.pow_scalar_forward(x, exponent)
+    with np.errstate(all="ignore"):
+        want = np.power(x.astype(np.float64), float(np.float32(exponent)))
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    finite = ~np.isnan(want)
+    assert _ulp_error(got[finite], want[finite]).max() <= 1
+
+
+@pytest.mark.parametrize("base", [1.7, 10.0, 0.3])
+def test_float32_rpow_scalar_accuracy(base):
+    rng = np.random.default_rng(14)
+    x = np.concatenate([rng.uniform(-40, 40, 100_000), rng.uniform(-1, 1, 50_000)])
+    x = x.astype(np.float32)
+    got = ew.rpow_scalar_forward(x, base)
+    with np.errstate(all="ignore"):
+        want = np.power(float(np.float32(base)), x.astype(np.float64))   # as PyTorch
+    assert _ulp_error(got, want).max() <= 1

@@ -5,6 +5,7 @@ import math
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -232,3 +233,44 @@ def test_split_then_cat_round_trips(shape, data):
     np.testing.assert_array_equal(y.data, x.data)
     cotangent = rng.standard_normal(shape)
     np.testing.assert_array_equal(_grad_of(y, x, cotangent), cotangent)
+
+
+def test_views_share_the_version_counter():
+    base = _leaf(np.arange(6.0).reshape(2, 3)) * 1.0
+    saved = base * base                             # Mul saves base
+    for view in (base.view(6), base[0], base.T, base.unsqueeze(0), base.expand(4, 2, 3)):
+        assert view._version is base._version
+    base.view(6).add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        saved.backward(np.ones((2, 3)))
+
+
+def test_setitem_gradients_reach_both_sides():
+    a = _leaf(np.arange(6.0).reshape(2, 3))
+    b = _leaf(np.array([10.0, 20.0, 30.0]))
+    x = a * 1.0
+    x[0] = b * 2.0
+    x[x > 4.5] = 0.0
+    np.testing.assert_array_equal(x.data, [[0.0, 0.0, 0.0], [3.0, 4.0, 0.0]])
+    x.backward(np.ones((2, 3)))
+    np.testing.assert_array_equal(a.grad.data, [[0.0, 0.0, 0.0], [1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(b.grad.data, [0.0, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("index, error, pattern", [
+    (ag.tensor([0.5]), TypeError, "getitem.*float32"),
+    (5, IndexError, "getitem: index 5 .*size 2"),
+    ((slice(None), [0, 9]), IndexError, "getitem: index 9 .*size 3"),
+    (1.0, TypeError, "getitem: unsupported index 1.0"),
+])
+def test_index_errors_name_the_op_and_values(index, error, pattern):
+    with pytest.raises(error, match=pattern):
+        ag.tensor(np.zeros((2, 3)))[index]
+
+
+def test_view_error_names_both_shapes():
+    with pytest.raises(RuntimeError, match=r"view: shape \(4, 2\) is invalid for input of "
+                                           r"shape \(2, 3\)"):
+        ag.tensor(np.zeros((2, 3))).view(4, 2)
+    with pytest.raises(RuntimeError, match="view: .*not compatible.*use reshape"):
+        ag.tensor(np.zeros((2, 3))).T.view(6)

@@ -50,7 +50,7 @@ def _split(batch):
 def _step_scheduler(scheduler, metric):
     if scheduler is None:
         return
-    if type(scheduler).__name__ == "ReduceLROnPlateau":   # PyTorch's one metric-driven one
+    if isinstance(scheduler, nn.optim.lr_scheduler.ReduceLROnPlateau):
         scheduler.step(metric)
     else:
         scheduler.step()
@@ -72,7 +72,8 @@ def fit(model, loss, optimizer, train_loader, epochs, val_loader=None, scheduler
             validation loss, or the training loss without a val_loader).
         clip: max global gradient norm (`nn.utils.clip_grad_norm_`), or None.
         accuracy: callable(output, target) -> number correct, "auto" or None.
-        progress: show a tqdm bar per epoch.
+        progress: show a tqdm bar per epoch (kept on screen for up to 10 epochs, else
+            only the last).
 
     Returns a history dict of per-epoch lists: train_loss, train_acc, val_loss, val_acc
     (None where not measured), lr and seconds.
@@ -85,8 +86,9 @@ def fit(model, loss, optimizer, train_loader, epochs, val_loader=None, scheduler
         start = time.perf_counter()
         total = seen = correct = 0
         counter = accuracy
+        # one bar per epoch; with many epochs only the last one stays on screen
         bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", disable=not progress,
-                   leave=True, dynamic_ncols=True)
+                   leave=epochs <= 10 or epoch == epochs, dynamic_ncols=True)
         for step, batch in enumerate(bar):
             inputs, target = _split(batch)
             optimizer.zero_grad()

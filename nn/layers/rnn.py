@@ -390,7 +390,7 @@ class LSTM(_RNNBase):
 
     def _run_layer(self, x, weights, hx, layout):
         state = None if hx[0] is None and hx[1] is None else tuple(hx)
-        if state is not None and None in state:
+        if state is not None and any(s is None for s in state):
             raise ValueError("LSTM: hx must give both h_0 and c_0")
         out, (h, c) = F.lstm(x, weights, state, **layout)
         return out, (h, c)
