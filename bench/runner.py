@@ -191,6 +191,8 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
     """
     dtype = np.dtype(dtype).name
     threads = int(threads or usable_cores())
+    from_file = isinstance(baseline, (str, os.PathLike))
+    base = report.load_json(baseline) if from_file else baseline   # fail now, not after the run
     notes, worker = [], None
     load = _load_average()
     if load is not None and load > 0.5 * usable_cores():
@@ -233,10 +235,9 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
             worker.close()
     options = {"only": _tokens(only), "skip": _tokens(skip), "dtype": dtype, "threads": threads,
                "min_time": min_time, "torch": bool(torch)}
-    doc = report.make_doc(rows, options, machine_facts(torch_facts), notes, command)
-    if baseline is not None:
-        from_file = isinstance(baseline, (str, os.PathLike))
-        base = report.load_json(baseline) if from_file else baseline
+    machine = dict(machine_facts(torch_facts), load_average_at_start=load)
+    doc = report.make_doc(rows, options, machine, notes, command)
+    if base is not None:
         if base["options"].get("dtype") != dtype:
             doc["notes"].append(f"the baseline ran in {base['options'].get('dtype')}, "
                                 f"this run in {dtype}")

@@ -21,14 +21,13 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
-from time import perf_counter, sleep
+from time import perf_counter
 
 import numpy as np
 
 MAX_ROUNDS = 15
 MIN_ROUNDS = 3
 GROUPS = 3
-PAUSE = 0.0
 
 
 @dataclass(frozen=True)
@@ -168,8 +167,6 @@ def measure(workload, ours, torch, dtype, min_time, warmup_time=None):
     for i in range(n_rounds):
         for key in (order if i % 2 == 0 else order[::-1]):
             s = sides[key]
-            if PAUSE:
-                sleep(PAUSE)
             if s.error is None:
                 try:
                     s.rounds.append(s.runner.round(s.number))

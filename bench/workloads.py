@@ -456,12 +456,12 @@ def curated():
     n = 1024
     rows += _op_rows("matmul.1024", "matmul", "1024x1024 @ 1024x1024", matmul_case,
                      flops=2.0 * n**3, bwd_flops=6.0 * n**3, n=n)
-    rows.append(Workload("matmul.1024.numpy_sgemm", "matmul", "1024x1024 @ 1024x1024",
+    rows.append(Workload("matmul.1024.numpy_sgemm", "matmul", "1024x1024 @ 1024x1024, ours = numpy",
                          Side(matmul_case, {"lib": NUMPY, "n": n, "mode": "fwd"}),
                          Side(matmul_case, {"lib": TORCH, "n": n, "mode": "fwd"}),
                          flops=2.0 * n**3))
     mlp = [784, 256, 256, 10]
-    rows += _step_rows("mlp.step", "mlp", "B64, 784-256-256-10, ReLU, CE, SGD", mlp_case,
+    rows += _step_rows("mlp", "mlp", "B64, 784-256-256-10, ReLU, CE, SGD", mlp_case,
                        layer_flops=[2.0 * 64 * a * b for a, b in zip(mlp, mlp[1:])],
                        batch=64, sizes=mlp)
     convs = [("lenet_conv1", 64, 1, 28, 6, 5, 1, 0, False),
@@ -473,7 +473,8 @@ def curated():
         f = _conv_flops(nb, cin, cout, out_hw, k)
         rows += _op_rows(f"conv2d.{label}", "conv",
                          f"N{nb} {cin}x{hw}x{hw} -> {cout}, k{k}"
-                         + (f" s{s}" if s > 1 else "") + (f" p{p}" if p else ""),
+                         + (f" s{s}" if s > 1 else "") + (f" p{p}" if p else "")
+                         + ("" if input_grad else ", first layer (no input grad)"),
                          conv2d_case, flops=f, bwd_flops=f * (3 if input_grad else 2),
                          n=nb, cin=cin, hw=hw, cout=cout, k=k, stride=s, padding=p,
                          input_grad=input_grad)
@@ -481,7 +482,7 @@ def curated():
         rows += _op_rows(f"{pool}_pool2d.N{nb}C{c}", "pool", f"2x2, N{nb} C{c} {hw}x{hw}",
                          pool_case, pool=pool, n=nb, c=c, hw=hw, k=2)
     for variant, label in [("relu", "ReLU, maxpool"), ("sigmoid", "sigmoid, avgpool, d2l")]:
-        rows += _step_rows(f"lenet.{variant}.step", "lenet", f"B64 1x28x28, {label}",
+        rows += _step_rows(f"lenet.{variant}", "lenet", f"B64 1x28x28, {label}",
                            lenet_case, layer_flops=_lenet_flops(variant, 64),
                            variant=variant, batch=64)
     cell = 2.0 * 32 * (128 + 256) * 4 * 256
@@ -496,12 +497,12 @@ def curated():
     for nb, classes in [(64, 10), (512, 1000), (4096, 10000)]:
         rows += _op_rows(f"cross_entropy.{nb}x{classes}", "loss", f"{nb}x{classes}",
                          cross_entropy_case, n=nb, classes=classes)
-    rows += _step_rows("word2vec.sgns.step", "embedding",
+    rows += _step_rows("word2vec.sgns", "embedding",
                        "V10k D100 B512, 30 context+noise columns, mask, sparse, SGD",
                        sgns_case, vocab=10_000, dim=100, batch=512, cols=30)
     rows += _op_rows("batchnorm2d.train", "norm", "N32 C64 32x32, train mode", batchnorm_case,
                      n=32, c=64, hw=32)
-    rows += _step_rows("resnet18.cifar.step", "resnet", "B16 3x32x32, SGD momentum",
+    rows += _step_rows("resnet18.cifar", "resnet", "B16 3x32x32, SGD momentum",
                        resnet18_case, layer_flops=_resnet18_flops(16), batch=16)
     for mode in ("fwd", "fwdbwd"):
         ours, torch = _pair(chain_case, length=210, mode=mode)

@@ -24,8 +24,8 @@ and signed zeros are kept.
 
 The `*_core` variants drop the range and special-value handling (each costs a compare and a
 blend per element). They are exact on the ranges given by the `*_CORE_*` bounds; a loop runs
-the core over everything, ORs a flag for inputs outside the range, and redoes only those with
-the complete function in a second pass that normally never runs.
+the core over everything, ORs a flag for inputs outside the range, and redoes only those in a
+second pass that normally never runs.
 """
 import math
 

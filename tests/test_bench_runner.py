@@ -202,14 +202,14 @@ def test_end_to_end_with_mocked_callables(tmp_path):
 
 def test_selection_by_name_family_prefix_and_glob():
     ws = [_row("conv2d.a.fwd", 1, 1, family="conv"), _row("conv2d.a.fwdbwd", 1, 1, family="conv"),
-          _row("lenet.relu.step.fwd", 1, 1, family="lenet"),
+          _row("lenet.relu.fwd", 1, 1, family="lenet"),
           _row("startup.import", 1, 1, family="startup", kind="startup")]
     names = lambda sel: [w.name for w in sel]                 # noqa: E731
     assert names(runner.select(ws, ["conv"])) == ["conv2d.a.fwd", "conv2d.a.fwdbwd"]
-    assert names(runner.select(ws, ["lenet.relu,startup"])) == ["lenet.relu.step.fwd",
+    assert names(runner.select(ws, ["lenet.relu,startup"])) == ["lenet.relu.fwd",
                                                                  "startup.import"]
     assert names(runner.select(ws, None, ["*.fwdbwd", "startup"])) == ["conv2d.a.fwd",
-                                                                       "lenet.relu.step.fwd"]
+                                                                       "lenet.relu.fwd"]
     assert names(runner.select(ws, ["conv2d.a.fwd"])) == ["conv2d.a.fwd"]
 
 
@@ -222,15 +222,15 @@ def test_format_seconds():
 
 def test_registry_covers_perf_md_and_its_sides_pickle():
     names = {w.name for w in curated()}
-    for name in ["matmul.1024.fwd", "matmul.1024.numpy_sgemm", "mlp.step.step",
+    for name in ["matmul.1024.fwd", "matmul.1024.numpy_sgemm", "mlp.step",
                  "conv2d.lenet_conv1.fwdbwd", "conv2d.lenet_conv2.fwdbwd",
                  "conv2d.resnet_block.fwdbwd", "conv2d.resnet_stem.fwdbwd",
                  "max_pool2d.N64C6.fwdbwd", "max_pool2d.N32C64.fwdbwd",
-                 "avg_pool2d.N32C64.fwdbwd", "lenet.relu.step.step", "lenet.sigmoid.step.step",
+                 "avg_pool2d.N32C64.fwdbwd", "lenet.relu.step", "lenet.sigmoid.step",
                  "lstm.cell.fwdbwd", "lstm.layer.T35.fwdbwd", "lstm.cell_loop.T35.fwdbwd",
                  "cross_entropy.64x10.fwdbwd", "cross_entropy.512x1000.fwdbwd",
-                 "cross_entropy.4096x10000.fwdbwd", "word2vec.sgns.step.step",
-                 "batchnorm2d.train.fwdbwd", "resnet18.cifar.step.step",
+                 "cross_entropy.4096x10000.fwdbwd", "word2vec.sgns.step",
+                 "batchnorm2d.train.fwdbwd", "resnet18.cifar.step",
                  "tape.chain210.fwdbwd"]:
         assert name in names
     assert len(names) == len(curated())

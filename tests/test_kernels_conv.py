@@ -74,34 +74,45 @@ def test_conv2d_matches_reference(case, chunked, monkeypatch):
     x = rng.standard_normal((n, c, h, w))
     wt = rng.standard_normal((co, c // groups, kh, kw))
     b = rng.standard_normal(co)
-    y = kconv.conv2d_forward(x, wt, b, stride, pads, dilation, groups)
+    y, cols = kconv.conv2d_forward(x, wt, b, stride, pads, dilation, groups, return_cols=True)
     ref, grads = conv2d_reference(x, wt, b, stride, pads, dilation, groups)
     np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
     gy = rng.standard_normal(y.shape)
     gx, gw, gb = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups)
     for ours, theirs in zip((gx, gw, gb), grads(gy)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
+    if cols is not None:
+        _, gw_kept, _ = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups,
+                                              cols=cols)
+        np.testing.assert_allclose(gw_kept, gw, rtol=1e-12, atol=1e-12)
     gx_only, none_w, none_b = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups,
                                                     need_weight=False, need_bias=False)
     assert none_w is None and none_b is None
     np.testing.assert_allclose(gx_only, gx, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_parallel_path_float32(monkeypatch):
-    monkeypatch.setattr(kconv, "PARALLEL_MIN_ELEMENTS", 0)
+@pytest.mark.parametrize("keep_cols", [False, True])
+def test_conv2d_worker_shares_float32(keep_cols, monkeypatch):
+    """The batch split between worker threads (each chunked), with and without the
+    forward's kept cols."""
+    assert len(kconv._shares(7, 1 << 30)) == min(7, kconv.NUM_THREADS) or \
+        kconv._SET_BLAS_THREADS_LOCAL is None
+    monkeypatch.setattr(kconv, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 2000)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((6, 4, 9, 8)).astype(np.float32)
+    x = rng.standard_normal((7, 4, 9, 8)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
     args = ((2, 1), (1, 1, 0, 2), (1, 2), 2)
-    y = kconv.conv2d_forward(x, w, b, *args)
+    y, cols = kconv.conv2d_forward(x, w, b, *args, return_cols=True)
+    if not keep_cols:
+        cols = None
     assert y.dtype == np.float32
     ref, grads = conv2d_reference(x.astype(np.float64), w.astype(np.float64),
                                   b.astype(np.float64), *args)
     np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
     gy = rng.standard_normal(y.shape).astype(np.float32)
-    for ours, theirs in zip(kconv.conv2d_backward(gy, x, w, *args), grads(gy)):
+    for ours, theirs in zip(kconv.conv2d_backward(gy, x, w, *args, cols=cols), grads(gy)):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 

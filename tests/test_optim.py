@@ -414,3 +414,12 @@ def test_clip_grad_norm_nonfinite_and_value():
     np.testing.assert_array_equal(q.grad.data, [-1.0, 0.5, 1.0, -0.1])
     assert float(nn.utils.clip_grad_norm_([ag.tensor(np.zeros(2), requires_grad=True)],
                                           1.0)) == 0.0
+
+
+def test_strided_parameter_is_updated_in_place():
+    base = np.arange(6.0).reshape(2, 3)
+    p = ag.Tensor(base.T, requires_grad=True)            # a transposed view of `base`
+    assert not p.data.flags.c_contiguous
+    p.grad = ag.tensor(np.ones((3, 2)))
+    optim.Adam([p], lr=0.5).step()
+    np.testing.assert_allclose(base, np.arange(6.0).reshape(2, 3) - 0.5)

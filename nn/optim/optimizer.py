@@ -126,7 +126,13 @@ class Optimizer:
                     state = self.state.get(position + i)
                     if state is None:
                         state = self.state[position + i] = {}
-                    self._update(p.data, grad.data, state, group)
+                    data = p.data
+                    if data.flags.c_contiguous:
+                        self._update(data, grad.data, state, group)
+                    else:                   # a strided parameter: update a copy, write back
+                        work = np.ascontiguousarray(data)
+                        self._update(work, grad.data, state, group)
+                        data[...] = work
                     p._version[0] += 1
                 position += len(params)
         return loss
