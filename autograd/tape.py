@@ -34,7 +34,7 @@ def unbroadcast(grad, shape):
 def backward_order(roots):
     """Nodes ordered so that each runs after every node that sends it a gradient."""
     pending = {}
-    stack = list(roots)
+    stack = list(dict.fromkeys(roots))      # several outputs of one node may all be roots
     seen = set(stack)
     while stack:                                   # count the consumers of each node
         node = stack.pop()
@@ -95,7 +95,12 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
     With `capture` (a dict {(node, slot): None}), the gradient reaching each captured output
     is stored in it and no leaf's `.grad` is touched (this is `autograd.grad`)."""
     grads = {}
+    # ids of gradient arrays that more than one holder may see (the caller's root gradients,
+    # arrays a hook saw, arrays a backward passed to several inputs): a leaf copies these
+    # before keeping one as its `.grad`; any other array it takes over without a copy.
+    shared = set()
     for (node, slot), grad in zip(roots, root_grads):
+        shared.add(id(grad))
         _add_grad(grads, node, slot, grad)
     anomaly = _grad_mode.anomaly
     for node in backward_order([node for node, _ in roots]):
@@ -103,7 +108,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if grad is None:
             continue
         if isinstance(node, AccumulateGrad):
-            _accumulate_leaf(node, grad, capture)
+            _accumulate_leaf(node, grad, capture, retain_graph or id(grad) in shared)
             continue
         if node.saved is FREED:
             raise RuntimeError(
@@ -120,6 +125,7 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         multi = node.outputs is not None
         if node.hooks is not None or capture is not None:
             grad = _output_hooks(node, grad, multi, capture)
+            shared.update(map(id, grad) if multi else (id(grad),))
         if multi:
             grad = [g if g is not None or meta is None else np.zeros(meta[0], meta[1])
                     for g, meta in zip(grad, node.outputs)]
@@ -131,6 +137,8 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if len(grads_in) != len(node.parents):
             raise RuntimeError(f"{node.name}.backward returned {len(grads_in)} gradients for "
                                f"{len(node.parents)} inputs")
+        if len(grads_in) > 1:
+            _mark_repeated(grads_in, shared)
         slots = node.slots
         for i, (parent, grad_in) in enumerate(zip(node.parents, grads_in)):
             if parent is None or grad_in is None:
@@ -143,6 +151,15 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
             _add_grad(grads, parent, slots[i] if slots else 0, grad_in)
         if not retain_graph:
             node.free()
+
+
+def _mark_repeated(grads_in, shared):
+    """Add to `shared` the arrays a backward returned for more than one input (x + x)."""
+    for i, a in enumerate(grads_in):
+        if a is not None:
+            for b in grads_in[i + 1:]:
+                if a is b:
+                    shared.add(id(a))
 
 
 def _output_hooks(node, grad, multi, capture):
@@ -163,10 +180,11 @@ def _output_hooks(node, grad, multi, capture):
     return grad
 
 
-def _accumulate_leaf(node, grad, capture):
+def _accumulate_leaf(node, grad, capture, shared):
     tensor = node.tensor_ref()
     if node.hooks:
         grad = _run_hooks(node.hooks, grad)
+        shared = True
     if capture is not None:
         if (node, 0) in capture:
             capture[(node, 0)] = grad
@@ -178,8 +196,11 @@ def _accumulate_leaf(node, grad, capture):
     if isinstance(grad, RowSparse) or isinstance(tensor.grad, RowSparse):
         _accumulate_sparse(tensor, grad)
     elif tensor.grad is None:
-        # a gradient array may be shared by several parents: the first write copies
-        tensor.grad = wrap(np.array(grad, copy=True), False, None, 0, None)
+        # keep the array itself when nothing else can see it (a fresh kernel output);
+        # the optimizer or clip_grad_norm_ may change `.grad` in place
+        if shared or not grad.flags.owndata or not grad.flags.writeable:
+            grad = grad.copy()
+        tensor.grad = wrap(grad, False, None, 0, None)
     else:
         tensor.grad.data = tensor.grad.data + grad
 

@@ -205,6 +205,7 @@ class Tensor:
         if _grad_mode.enabled and self.requires_grad and self.grad_fn is None:
             raise RuntimeError(f"{op}: a leaf tensor that requires grad cannot be modified in "
                                f"place; do it under no_grad() or use the out-of-place op")
+        self._check_writable(op)
         if result.data.dtype != self.data.dtype and not np.can_cast(
                 result.data.dtype, self.data.dtype, casting="same_kind"):
             raise RuntimeError(f"{op}: result type {result.data.dtype} cannot be stored in a "
@@ -223,6 +224,11 @@ class Tensor:
             self._slot = result._slot
             self.requires_grad = True
         return self
+
+    def _check_writable(self, op):
+        if not self.data.flags.writeable:
+            raise RuntimeError(f"{op}: this tensor is a read-only view (an expand() or "
+                               f"broadcast_to() result); clone() it before writing to it")
 
     # ---- conversions
     def to(self, dtype=None, device=None, copy=False):
@@ -353,6 +359,14 @@ class Tensor:
         return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
+        value_requires_grad = isinstance(value, Tensor) and value.requires_grad
+        if not _grad_mode.enabled or not (self.requires_grad or value_requires_grad):
+            self._check_writable("__setitem__")          # nothing to record: write directly
+            if isinstance(index, Tensor):
+                index = index.data
+            self.data[index] = value.data if isinstance(value, Tensor) else value
+            self._version[0] += 1
+            return
         self._assign_inplace(_ops.setitem(self, index, value), "__setitem__")
 
     # ---- in-place methods

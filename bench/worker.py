@@ -3,9 +3,11 @@
 In one process PyTorch's and Numba's thread pools slowed each other by up to 8x, so the
 runner starts this worker (`python -m bench.worker`) with the thread count in its environment,
 where OpenMP, MKL and OpenBLAS read it when they load, and drives it over a pipe with the same
-requests as the in-process runner: setup, round, teardown. The worker never imports tapegrad:
-what it builds arrives as a picklable `Side`, and its environment is the one the run started
-with, not one that tapegrad's import has changed (it sets OpenMP's spin policy).
+requests as the in-process runner: setup, round, teardown. What it builds arrives as a
+picklable `Side`, so it does not import tapegrad (only a registry op whose `torch_ref` is a
+lambda is looked up there, after torch has started its threads). Its environment is the one
+taken at `import bench`, not one that tapegrad's import has changed (it sets OpenMP's spin
+policy, which would change PyTorch's timings too).
 """
 import os
 import subprocess

@@ -37,7 +37,6 @@ from numba.extending import intrinsic, overload
 _F32 = types.float32
 
 
-# ---------------------------------------------------------------------------------------------
 # bit-level helpers: plain LLVM integer ops and bitcasts, which vectorize (np.ldexp, frexp and
 # table lookups do not)
 
@@ -127,7 +126,6 @@ def _log_exponent(typingctx, x):
     return _F32(_F32), _split_codegen(want_exponent=True)
 
 
-# ---------------------------------------------------------------------------------------------
 # float32 constants (module globals are frozen into the compiled code as float32 literals)
 
 _f = np.float32
@@ -183,7 +181,6 @@ TANH_CORE_HI = _TANH_CLAMP                              # on |x| (included)
 TRIG_MAX = _f(8192.0)                                   # on |x| (included)
 
 
-# ---------------------------------------------------------------------------------------------
 # float32 implementations (plain Python, inlined into the calling loop by the overloads below)
 
 def _exp_core_f32(x):
@@ -375,7 +372,6 @@ def _softplus_f64(x):
     return (x if x > 0.0 else 0.0) + np.log1p(np.exp(-abs(x)))
 
 
-# ---------------------------------------------------------------------------------------------
 # dtype-generic entry points for the kernels (the Python bodies only document them: inside a
 # jitted loop the overloads below pick the float32 or float64 implementation)
 

@@ -19,15 +19,16 @@ only 64 at LeNet's conv2). A padded copy of the chunk makes im2col and col2im br
 copies (2x faster than bounds checks on LeNet shapes). The GEMM result is in (Co, B OH OW)
 order; a Numba pass moves it into NCHW adding the bias. The backward reorders grad_y once per
 chunk (summing the bias gradient on the way) and feeds both GEMMs from it; col2im scatters the
-input gradient back plane by plane. Small problems keep the forward's cols for the weight
-gradient. Matrix products are numpy (BLAS) calls outside jitted code.
+input gradient back plane by plane. Work arrays are per-thread and reused across calls.
+Matrix products are numpy (BLAS) calls outside jitted code.
 
 Threading: the batch is split between worker threads, each running its share's chunks with
-single-threaded BLAS (OpenBLAS's thread-local setting) and nogil Numba loops. No OpenMP pool
-and no BLAS pool then compete for the cores (PERF.md: a 20x slowdown when they do); measured
-on 2 cores, one thread's CPU time: ResNet-block GEMM 64x576x1024 at 123-135 GFLOP/s single-
-threaded, and independent shares scale by the number of cores. Without a thread-local BLAS
-setting (another BLAS build) the shares run one after the other with BLAS's own threads.
+single-threaded BLAS and nogil Numba loops (OpenBLAS is set to one thread for the duration).
+No OpenMP pool and no BLAS pool then compete for the cores (PERF.md: a 20x slowdown when they
+do). Measured on 2 cores: the ResNet-block GEMM 64x576x1024 runs at 123-135 GFLOP/s on one
+thread, the shares are independent, and on a loaded machine (load average 9) this layout kept
+the LeNet conv2 backward at 4 ms where BLAS's own threads took 50-300 ms. Without access to
+OpenBLAS's thread count (another BLAS build) the batch runs as one share with BLAS's threads.
 """
 import ctypes
 import os
@@ -43,15 +44,13 @@ from kernels._runtime import NUM_THREADS
 # Elements of `cols` per batch chunk of one worker: large enough that each GEMM has thousands
 # of columns, small enough that cols stays in the core's cache between im2col and the GEMM.
 CHUNK_ELEMENTS = 1 << 19
-# The forward keeps cols (for the weight gradient) up to this many elements.
-KEEP_COLS_ELEMENTS = 1 << 21
 # Multiply-adds below which a call runs in the calling thread (a worker hand-off costs
 # ~20-50 us).
 PARALLEL_MIN_MACS = 1 << 21
 
 
-def _thread_local_blas():
-    """OpenBLAS's `openblas_set_num_threads_local` for the library numpy loaded, or None."""
+def _blas_thread_controls():
+    """(get, set) of the thread count of the OpenBLAS that numpy loaded, or None."""
     try:
         with open("/proc/self/maps") as maps:
             paths = sorted({line.split()[-1] for line in maps
@@ -60,48 +59,97 @@ def _thread_local_blas():
         return None
     for path in paths:
         try:
-            setter = getattr(ctypes.CDLL(path), "openblas_set_num_threads_local")
-        except (OSError, AttributeError):
+            lib = ctypes.CDLL(path)
+        except OSError:
             continue
-        setter.argtypes = [ctypes.c_int]
-        setter.restype = ctypes.c_int
-        return setter
+        for prefix in ("scipy_", ""):
+            for suffix in ("64_", ""):
+                get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
+                put = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
+                if get is not None and put is not None:
+                    get.restype = ctypes.c_int
+                    put.argtypes = [ctypes.c_int]
+                    return get, put
     return None
 
 
-_SET_BLAS_THREADS_LOCAL = _thread_local_blas()
+_BLAS_THREADS = _blas_thread_controls()
 
 
 class _Workers:
-    """A pool of NUM_THREADS threads whose BLAS calls are single-threaded; recreated after a
-    fork (a child process does not inherit the parent's threads)."""
+    """A pool of NUM_THREADS threads for the batch shares. While shares run, OpenBLAS is set
+    to one thread (its count is process-wide, even through `openblas_set_num_threads_local`)
+    and restored afterwards. The pool is recreated after a fork (a child process does not
+    inherit the parent's threads)."""
 
     def __init__(self):
         self._pool = None
         self._pid = None
         self._lock = threading.Lock()
+        self._active = 0
+        self._saved = 1
 
     def run(self, fn, shares):
         """fn(lo, hi) for every share, in parallel; the results in share order."""
         if len(shares) == 1:
             return [fn(*shares[0])]
+        get, put = _BLAS_THREADS
         with self._lock:
             if self._pool is None or self._pid != os.getpid():
-                self._pool = ThreadPoolExecutor(NUM_THREADS, "tapegrad-conv",
-                                                initializer=_SET_BLAS_THREADS_LOCAL,
-                                                initargs=(1,))
+                self._pool = ThreadPoolExecutor(NUM_THREADS, "tapegrad-conv")
                 self._pid = os.getpid()
-        futures = [self._pool.submit(fn, lo, hi) for lo, hi in shares]
-        return [f.result() for f in futures]
+            if self._active == 0:
+                self._saved = get()
+                if self._saved != 1:
+                    put(1)
+            self._active += 1
+        try:
+            futures = [self._pool.submit(fn, lo, hi) for lo, hi in shares]
+            return [f.result() for f in futures]
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0 and self._saved != 1:
+                    put(self._saved)
 
 
 _WORKERS = _Workers()
 
 
+_SCRATCH = threading.local()
+
+
+def _scratch(name, shape, dtype):
+    """A work array of the calling thread, reused across calls: fresh memory costs a page
+    fault per 4 KiB on first touch (measured: an 8 MB array written fresh 3.3 ms, reused
+    0.7 ms). Never returned to a caller; its contents are garbage."""
+    arrays = getattr(_SCRATCH, "arrays", None)
+    if arrays is None:
+        arrays = _SCRATCH.arrays = {}
+    size = 1
+    for d in shape:
+        size *= d
+    key = (name, np.dtype(dtype))
+    buf = arrays.get(key)
+    if buf is None or buf.size < size:
+        buf = arrays[key] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+def _chunk_source(x, n0, nb, g):
+    """Samples n0 .. n0 + nb of x, zero-padded into a scratch array when the convolution
+    pads (so im2col reads without bounds checks)."""
+    if not g.padded:
+        return x[n0:n0 + nb]
+    xp = _scratch("padded", (nb, g.c, g.hp, g.wp), x.dtype)
+    _pad_chunk(x, xp, n0, g.pt, g.pl)
+    return xp
+
+
 def _shares(n, macs):
     """Contiguous batch ranges, one per worker (a single range for small calls)."""
     parts = min(n, NUM_THREADS)
-    if parts < 2 or macs < PARALLEL_MIN_MACS or _SET_BLAS_THREADS_LOCAL is None:
+    if parts < 2 or macs < PARALLEL_MIN_MACS or _BLAS_THREADS is None:
         return [(0, n)]
     return [(k * n // parts, (k + 1) * n // parts) for k in range(parts)]
 
@@ -132,9 +180,6 @@ class _Geometry:
     def chunk(self, n):
         return max(1, min(n, CHUNK_ELEMENTS // max(self.rows * self.pixels, 1)))
 
-    def keeps_cols(self):
-        return self.rows * self.n * self.pixels <= KEEP_COLS_ELEMENTS
-
     def taps(self):
         return (self.kh, self.kw, self.sh, self.sw, self.dh, self.dw, self.oh, self.ow)
 
@@ -157,12 +202,8 @@ def _check_conv(op, x, w, bias, groups):
             raise ValueError(f"{op}: bias must have shape ({w.shape[0]},), got {bias.shape}")
 
 
-def conv2d_forward(x, w, bias, stride, padding, dilation, groups, return_cols=False):
-    """(N, C, H, W) input, (Co, C/G, KH, KW) weight, optional (Co,) bias -> (N, Co, OH, OW).
-
-    With `return_cols`, returns (y, cols): the forward's im2col matrices when the batch is
-    small enough to keep them (else None), which `conv2d_backward` reuses for the weight
-    gradient."""
+def conv2d_forward(x, w, bias, stride, padding, dilation, groups):
+    """(N, C, H, W) input, (Co, C/G, KH, KW) weight, optional (Co,) bias -> (N, Co, OH, OW)."""
     op = "conv2d"
     _check_conv(op, x, w, bias, groups)
     n, c, h, wd = x.shape
@@ -179,40 +220,33 @@ def conv2d_forward(x, w, bias, stride, padding, dilation, groups, return_cols=Fa
     if oh <= 0 or ow <= 0:
         raise ValueError(f"{op}: input {x.shape[2:]} (padded by {padding}) is smaller than the "
                          f"dilated kernel {(kh, kw)} with dilation {dilation}")
-    y, cols = _conv_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), bias, stride,
-                            padding, dilation, groups, oh, ow, return_cols)
-    return (y, cols) if return_cols else y
+    return _conv_forward(np.ascontiguousarray(x), np.ascontiguousarray(w), bias, stride,
+                         padding, dilation, groups, oh, ow)
 
 
-def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow, keep_cols=False):
+def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow):
     """Forward with the output size given (conv_transpose2d's backward needs an exact size,
-    which may drop the last rows of the natural one); returns (y, kept cols or None)."""
+    which may drop the last rows of the natural one)."""
     g = _Geometry(x.shape, w.shape, stride, padding, dilation, groups, oh, ow)
     y = np.empty((g.n, g.co, oh, ow), dtype=x.dtype)
     if g.n == 0 or g.co == 0:
-        return y, None
+        return y
     b = None if bias is None else np.ascontiguousarray(bias, dtype=x.dtype)
     if g.cg == 0:
         y[...] = 0 if b is None else b.reshape(1, g.co, 1, 1)
-        return y, None
-    keep = keep_cols and g.keeps_cols()
+        return y
     w3 = w.reshape(groups, g.co // groups, g.cg * g.kh * g.kw)
     y3 = y.reshape(g.n, g.co, g.pixels)
 
     def share(lo, hi):
-        chunk = hi - lo if keep else g.chunk(hi - lo)
-        cols = np.empty((g.rows, chunk * g.pixels), x.dtype)
-        prod = np.empty((g.co, chunk * g.pixels), x.dtype) if chunk > 1 else None
-        xp = np.zeros((chunk, g.c, g.hp, g.wp), x.dtype) if g.padded else None
+        chunk = g.chunk(hi - lo)
+        cols = _scratch("cols", (g.rows, chunk * g.pixels), x.dtype)
+        prod = _scratch("prod", (g.co, chunk * g.pixels), x.dtype) if chunk > 1 else None
         for n0 in range(lo, hi, chunk):
             nb = min(chunk, hi - n0)
             width = nb * g.pixels
             cb = cols[:, :width] if nb < chunk else cols
-            if g.padded:
-                xp[:nb, :, g.pt:g.pt + g.h, g.pl:g.pl + g.w] = x[n0:n0 + nb]
-                _im2col(xp[:nb], cb, *g.taps())
-            else:
-                _im2col(x[n0:n0 + nb], cb, *g.taps())
+            _im2col(_chunk_source(x, n0, nb, g), cb, *g.taps())
             c3 = cb.reshape(groups, g.rows // groups, width)
             if nb == 1:
                 # one sample: the GEMM writes straight into y[n0], already (Co, OH OW)
@@ -223,20 +257,19 @@ def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow, keep_co
             pb = prod[:, :width] if nb < chunk else prod
             np.matmul(w3, c3, out=pb.reshape(groups, g.co // groups, width))
             _scatter_rows(pb, np.zeros(g.co, x.dtype) if b is None else b, y3, n0, nb)
-        return (lo, hi, cols) if keep else None
 
-    shares = _shares(g.n, g.macs())
-    kept = _WORKERS.run(share, shares)
-    return y, (tuple(kept) if keep else None)
+    _WORKERS.run(share, _shares(g.n, g.macs()))
+    return y
 
 
 def conv2d_backward(grad_y, x, w, stride, padding, dilation, groups, need_input=True,
-                    need_weight=True, need_bias=True, cols=None):
+                    need_weight=True, need_bias=True):
     """Gradients (grad_x, grad_w, grad_b) of conv2d; an entry is None when not needed.
 
     The three come from one sweep over batch chunks: grad_y is reordered once per chunk and
-    feeds both GEMMs; im2col of x runs only for the weight gradient, and not at all when the
-    forward's `cols` (conv2d_forward(..., return_cols=True)) is passed."""
+    feeds both GEMMs; im2col of x runs only for the weight gradient. (Keeping the forward's
+    cols for it instead was slower: a fresh 3.7 MB array costs more in page faults than
+    im2col into a reused one, LeNet step 8.6 against 6.4 ms.)"""
     op = "conv2d"
     _check_conv(op, x, w, None, groups)
     x = np.ascontiguousarray(x)
@@ -248,11 +281,11 @@ def conv2d_backward(grad_y, x, w, stride, padding, dilation, groups, need_input=
         raise ValueError(f"{op}: grad_y of shape {grad_y.shape} does not match input {x.shape} "
                          f"and weight {w.shape}")
     return _conv_backward(grad_y, x.shape, x, w, stride, padding, dilation, groups, need_input,
-                          need_weight, need_bias, cols)
+                          need_weight, need_bias)
 
 
 def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, need_input,
-                   need_weight, need_bias, saved_cols=None):
+                   need_weight, need_bias):
     """Core of the backward; `x` may be None when only the input gradient is needed."""
     oh, ow = grad_y.shape[2:]
     g = _Geometry(x_shape, w.shape, stride, padding, dilation, groups, oh, ow)
@@ -271,17 +304,13 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
     w3 = w.reshape(groups, og, g.cg * g.kh * g.kw)
     w3t = w3.transpose(0, 2, 1)
     gy3 = grad_y.reshape(g.n, g.co, g.pixels)
-    kept = {(lo, hi): cols for lo, hi, cols in saved_cols} if saved_cols else None
 
     def share(lo, hi):
-        saved = kept.get((lo, hi)) if kept is not None else None
-        chunk = hi - lo if saved is not None else g.chunk(hi - lo)
-        scratch = saved is None or need_input
-        cols = np.empty((g.rows, chunk * g.pixels), dtype) if scratch else None
-        gyt = np.empty((g.co, chunk * g.pixels), dtype) if chunk > 1 else None
-        xp = np.zeros((chunk, g.c, g.hp, g.wp), dtype) if g.padded and need_weight \
-            and saved is None else None
-        gxp = np.empty((chunk, g.c, g.hp, g.wp), dtype) if g.padded and need_input else None
+        chunk = g.chunk(hi - lo)
+        cols = _scratch("cols", (g.rows, chunk * g.pixels), dtype)
+        gyt = _scratch("gyt", (g.co, chunk * g.pixels), dtype) if chunk > 1 else None
+        gxp = _scratch("gxp", (chunk, g.c, g.hp, g.wp), dtype) if g.padded and need_input \
+            else None
         part_w = np.zeros((groups, og, g.cg * g.kh * g.kw), dtype) if need_weight else None
         part_b = np.zeros(g.co, np.float64)
         for n0 in range(lo, hi, chunk):
@@ -295,16 +324,9 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
                 _gather_rows(gy3, gb, part_b, n0, nb)
             g3 = gb.reshape(groups, og, width)
             if need_weight:
-                if saved is not None:
-                    c3 = saved.reshape(groups, g.rows // groups, width)
-                else:
-                    cb = cols[:, :width] if nb < chunk else cols
-                    if g.padded:
-                        xp[:nb, :, g.pt:g.pt + g.h, g.pl:g.pl + g.w] = x[n0:n0 + nb]
-                        _im2col(xp[:nb], cb, *g.taps())
-                    else:
-                        _im2col(x[n0:n0 + nb], cb, *g.taps())
-                    c3 = cb.reshape(groups, g.rows // groups, width)
+                cb = cols[:, :width] if nb < chunk else cols
+                _im2col(_chunk_source(x, n0, nb, g), cb, *g.taps())
+                c3 = cb.reshape(groups, g.rows // groups, width)
                 part_w += _weight_product(g3, c3, nb, g.pixels)
             if need_input:
                 cb = cols[:, :width] if nb < chunk else cols
@@ -456,7 +478,7 @@ def conv_transpose2d_backward(grad_y, x, w, stride, padding, dilation, groups,
     h, wd = x.shape[2:]
     grad_x = grad_w = grad_b = None
     if need_input:
-        grad_x, _ = _conv_forward(grad_y, w, None, stride, pads, dilation, groups, h, wd)
+        grad_x = _conv_forward(grad_y, w, None, stride, pads, dilation, groups, h, wd)
     if need_weight:
         _, grad_w, _ = _conv_backward(x, grad_y.shape, grad_y, w, stride, pads, dilation,
                                       groups, False, True, False)
@@ -542,6 +564,28 @@ def _col2im_strided(cols, dst, kh, kw, sh, sw, dh, dw, oh, ow):
                     ih = i * sh + p * dh
                     for j in range(ow):
                         dst[b, c, ih, j * sw + q * dw] += cols[r, o + j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _pad_chunk(x, xp, n0, pt, pl):
+    """xp[b] = x[n0 + b] placed at (pt, pl) inside zeros, in one pass."""
+    h = x.shape[2]
+    w = x.shape[3]
+    zero = xp.dtype.type(0.0)
+    for b in range(xp.shape[0]):
+        for c in range(xp.shape[1]):
+            for i in range(xp.shape[2]):
+                r = i - pt
+                if r < 0 or r >= h:
+                    for j in range(xp.shape[3]):
+                        xp[b, c, i, j] = zero
+                    continue
+                for j in range(pl):
+                    xp[b, c, i, j] = zero
+                for j in range(w):
+                    xp[b, c, i, pl + j] = x[n0 + b, c, r, j]
+                for j in range(pl + w, xp.shape[3]):
+                    xp[b, c, i, j] = zero
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -114,6 +114,12 @@ class _Compiled(dict):
         raise RuntimeError(f"{self.op}: no compiled {dtype} signature of {self.loop}")
 
 
+def _c_order(x):
+    """x as a C-contiguous array; unlike np.ascontiguousarray, keeps 0-d arrays 0-d."""
+    x = np.asarray(x)
+    return x if x.flags.c_contiguous else np.ascontiguousarray(x)
+
+
 def _dtype_error(op, *arrays):
     dtypes = ", ".join(str(a.dtype) for a in arrays)
     return TypeError(f"{op}: expected float32 or float64 arrays of one dtype, got {dtypes}")
@@ -1650,7 +1656,7 @@ def where_forward(cond, a, b):
         _WHERE[a.dtype](cond.ravel(), a.ravel(), b.ravel(), out.ravel())
         return out
     # np.where iterates broadcast operands in place (no materialized copies)
-    return np.ascontiguousarray(np.where(cond, a, b))
+    return _c_order(np.where(cond, a, b))
 
 
 def _where_grad(cond, grad, keep):
@@ -1667,7 +1673,7 @@ def _where_grad(cond, grad, keep):
     if picked.shape != grad.shape:
         raise ValueError(f"where: the condition {cond.shape} does not broadcast to the "
                          f"gradient's shape {grad.shape}")
-    return np.ascontiguousarray(picked)
+    return _c_order(picked)
 
 
 def where_backward_a(cond, grad):
@@ -1690,7 +1696,7 @@ def compare(op_name, a, b):
     ufunc = _COMPARE.get(op_name)
     if ufunc is None:
         raise ValueError(f"compare: op must be one of {sorted(_COMPARE)}, got {op_name!r}")
-    return np.ascontiguousarray(ufunc(a, b))
+    return _c_order(ufunc(a, b))
 
 
 def accumulate(a, b):

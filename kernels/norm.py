@@ -25,6 +25,12 @@ from kernels._checks import expect_float, expect_ndim, expect_same_dtype
 from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
 
 
+# Sums may be reassociated (and so vectorised): float64 accumulators, no other fast-math
+# flags (NaN and inf propagate as usual); the float64 gradcheck passes with it. Measured on
+# N32 C64 32x32 float32, one thread: batch-norm statistics 3x faster than strict order.
+_REASSOC = {"reassoc"}
+
+
 def _parallel(tasks, work):
     return NUM_THREADS > 1 and tasks > 1 and work >= PARALLEL_MIN_ELEMENTS
 
@@ -209,7 +215,7 @@ def dropout2d_forward(x, scale):
 dropout2d_backward = dropout2d_forward
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _bn_fwd_train(x, w, b, eps, y, mean, var, c0, c1):
     n, _, l = x.shape
     count = n * l
@@ -245,7 +251,7 @@ def _bn_fwd_train_par(x, w, b, eps, y, mean, var, nthreads):
         _bn_fwd_train(x, w, b, eps, y, mean, var, t * c // nt, (t + 1) * c // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _channel_affine(x, scale, shift, y, c0, c1):
     n, _, l = x.shape
     for c in range(c0, c1):
@@ -264,7 +270,7 @@ def _channel_affine_par(x, scale, shift, y, nthreads):
         _channel_affine(x, scale, shift, y, t * c // nt, (t + 1) * c // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _bn_bwd(gy, x, w, mean, invstd, training, need_input, gx, gw, gb, c0, c1):
     n, _, l = x.shape
     count = n * l
@@ -307,7 +313,7 @@ def _bn_bwd_par(gy, x, w, mean, invstd, training, need_input, gx, gw, gb, nthrea
                 t * c // nt, (t + 1) * c // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _ln_fwd(x, w, b, eps, y, mean, invstd, r0, r1):
     d = x.shape[1]
     for r in range(r0, r1):
@@ -336,7 +342,7 @@ def _ln_fwd_par(x, w, b, eps, y, mean, invstd, nthreads):
         _ln_fwd(x, w, b, eps, y, mean, invstd, t * m // nt, (t + 1) * m // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, r0, r1, task):
     d = x.shape[1]
     for r in range(r0, r1):
@@ -372,7 +378,7 @@ def _ln_bwd_par(gy, x, w, mean, invstd, need_input, gx, part_w, part_b):
                 t * m // nt, (t + 1) * m // nt, t)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _gn_fwd(x, w, b, eps, y, mean, invstd, t0, t1):
     n, c, l = x.shape
     groups = mean.shape[1]
@@ -409,7 +415,7 @@ def _gn_fwd_par(x, w, b, eps, y, mean, invstd, nthreads):
         _gn_fwd(x, w, b, eps, y, mean, invstd, t * tasks // nt, (t + 1) * tasks // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _gn_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, t0, t1):
     n, c, l = x.shape
     groups = mean.shape[1]
@@ -455,7 +461,7 @@ def _gn_bwd_par(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, nthreads
                 t * tasks // nt, (t + 1) * tasks // nt)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _channel_scale(x, scale, y, t0, t1):
     c = x.shape[1]
     l = x.shape[2]

@@ -20,20 +20,19 @@ PyTorch's CPU kernels contract `a + alpha b` (add with alpha, lerp, addcmul) int
 multiply-add, so these loops do too (`_fma`); addcdiv's division stays separate.
 
 Row-sparse gradients (an embedding table's touched rows) have their own SGD and Adagrad loops
-that visit only those rows. Large parameters run on all threads (flat chunks).
+that visit only those rows.
 """
 import numpy as np
 from llvmlite import ir
-from numba import njit, prange, types
+from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
 from kernels._checks import FLOAT_DTYPES
-from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
 
-# Updates stream 4-6 arrays and do a few flops per element: memory-bound. Threads pay off from
-# ~10^5 elements (Adam, float32: 100k elements 52 us serial, 33 us on 2 threads).
-OPTIM_PARALLEL_MIN_ELEMENTS = 2 * PARALLEL_MIN_ELEMENTS
+# The updates are serial: they stream 4-7 arrays with a few flops per element, so they are
+# bound by memory, and a second thread did not help (Adam, float32, 2 threads: 100k elements
+# 55 us serial against 70 us; 1M elements 575 us against 607 us).
 
 
 @intrinsic
@@ -55,14 +54,12 @@ def _fma(typingctx, a, b, c):
 # The loops are written branch-free where a flag only selects a constant (maximize multiplies
 # by -1, an absent weight decay adds 0 p, an absent decoupled decay multiplies by 1: all exact)
 # and split at the top where a flag changes which arrays are touched: a loop with several
-# run-time branches stays scalar (Adam on 100k float32: 370 us branchy, 54 us vectorized).
-# Each loop runs over slices [lo, hi) with a zero-based index: a loop from `lo` does not
-# vectorize (the index could be negative, which numpy-style indexing wraps around).
+# run-time branches stays scalar (Adam on 100k float32: 240 us branchy, 55 us vectorized).
+# A loop must run from 0: one from a variable start does not vectorize (the index could be
+# negative, which numpy-style indexing wraps around).
 
 @njit(cache=True, error_model="numpy")
-def _sgd_range(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first,
-               lo, hi):
-    p, g, buf = p[lo:hi], g[lo:hi], buf[lo:hi]
+def _sgd_loop(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first):
     dt = p.dtype.type
     neg_lr = dt(-lr)
     mom = dt(momentum)
@@ -89,9 +86,8 @@ def _sgd_range(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maxim
 
 
 @njit(cache=True, error_model="numpy")
-def _adam_range(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
-                maximize, step_size, bias2_sqrt, lo, hi):
-    p, g, m, v, vmax = p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], vmax[lo:hi]
+def _adam_loop(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
+               maximize, step_size, bias2_sqrt):
     dt = p.dtype.type
     w1 = 1.0 - beta1
     from_start = w1 < 0.5          # PyTorch's lerp: the form that stays near its nearer end
@@ -130,8 +126,7 @@ def _adam_range(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled
 
 
 @njit(cache=True, error_model="numpy")
-def _adagrad_range(p, g, s, clr, eps, weight_decay, maximize, lo, hi):
-    p, g, s = p[lo:hi], g[lo:hi], s[lo:hi]
+def _adagrad_loop(p, g, s, clr, eps, weight_decay, maximize):
     dt = p.dtype.type
     neg_clr = dt(-clr)
     e = dt(eps)
@@ -146,9 +141,8 @@ def _adagrad_range(p, g, s, clr, eps, weight_decay, maximize, lo, hi):
 
 
 @njit(cache=True, error_model="numpy")
-def _rmsprop_range(p, g, v, avg, buf, lr, alpha, eps, weight_decay, momentum, centered,
-                   maximize, lo, hi):
-    p, g, v, avg, buf = p[lo:hi], g[lo:hi], v[lo:hi], avg[lo:hi], buf[lo:hi]
+def _rmsprop_loop(p, g, v, avg, buf, lr, alpha, eps, weight_decay, momentum, centered,
+                  maximize):
     dt = p.dtype.type
     a = dt(alpha)
     w = dt(1.0 - alpha)
@@ -181,8 +175,7 @@ def _rmsprop_range(p, g, v, avg, buf, lr, alpha, eps, weight_decay, momentum, ce
 
 
 @njit(cache=True, error_model="numpy")
-def _adadelta_range(p, g, v, u, lr, rho, eps, weight_decay, maximize, lo, hi):
-    p, g, v, u = p[lo:hi], g[lo:hi], v[lo:hi], u[lo:hi]
+def _adadelta_loop(p, g, v, u, lr, rho, eps, weight_decay, maximize):
     dt = p.dtype.type
     r = dt(rho)
     w = dt(1.0 - rho)
@@ -198,24 +191,6 @@ def _adadelta_range(p, g, v, u, lr, rho, eps, weight_decay, maximize, lo, hi):
         delta = np.sqrt(u[k] + e) / np.sqrt(vk + e) * d
         u[k] = _fma(w * delta, delta, u[k] * r)
         p[k] = _fma(neg_lr, delta, x)
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _sgd_parallel(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first,
-                  n_chunks):
-    n = p.size
-    for c in prange(n_chunks):
-        _sgd_range(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximize, first,
-                   c * n // n_chunks, (c + 1) * n // n_chunks)
-
-
-@njit(cache=True, error_model="numpy", parallel=True)
-def _adam_parallel(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
-                   maximize, step_size, bias2_sqrt, n_chunks):
-    n = p.size
-    for c in prange(n_chunks):
-        _adam_range(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad,
-                    maximize, step_size, bias2_sqrt, c * n // n_chunks, (c + 1) * n // n_chunks)
 
 
 @njit(cache=True, error_model="numpy")
@@ -265,12 +240,6 @@ def _check(op, p, g, *state):
     return p.reshape(-1), (g.reshape(-1) if g.flags.c_contiguous else g.ravel())
 
 
-def _chunks(n):
-    if n >= OPTIM_PARALLEL_MIN_ELEMENTS and NUM_THREADS > 1:
-        return NUM_THREADS
-    return 1
-
-
 def sgd_update_(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                 maximize=False, first=False):
     """One SGD step on parameter `p` in place; `buf` (p's shape) is the momentum buffer,
@@ -278,14 +247,8 @@ def sgd_update_(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, ne
     buf = buf if buf is not None else np.empty(0, p.dtype)
     state = (buf,) if momentum != 0.0 else ()
     pf, gf = _check("SGD", p, g, *state)
-    bf = buf.reshape(-1)
-    chunks = _chunks(pf.size)
-    if chunks > 1:
-        _sgd_parallel(pf, gf, bf, float(lr), float(momentum), float(dampening),
-                      float(weight_decay), bool(nesterov), bool(maximize), bool(first), chunks)
-    else:
-        _sgd_range(pf, gf, bf, float(lr), float(momentum), float(dampening),
-                   float(weight_decay), bool(nesterov), bool(maximize), bool(first), 0, pf.size)
+    _sgd_loop(pf, gf, buf.reshape(-1), float(lr), float(momentum), float(dampening),
+              float(weight_decay), bool(nesterov), bool(maximize), bool(first))
 
 
 def adam_update_(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay=0.0,
@@ -299,14 +262,9 @@ def adam_update_(p, g, m, v, vmax, step, lr, beta1, beta2, eps, weight_decay=0.0
     step_size = lr / bias1
     bias2_sqrt = bias2 ** 0.5
     vmf = vmax.reshape(-1) if amsgrad else m.reshape(-1)
-    chunks = _chunks(pf.size)
-    args = (pf, gf, m.reshape(-1), v.reshape(-1), vmf, float(lr), float(beta1), float(beta2),
-            float(eps), float(weight_decay), bool(decoupled), bool(amsgrad), bool(maximize),
-            float(step_size), float(bias2_sqrt))
-    if chunks > 1:
-        _adam_parallel(*args, chunks)
-    else:
-        _adam_range(*args, 0, pf.size)
+    _adam_loop(pf, gf, m.reshape(-1), v.reshape(-1), vmf, float(lr), float(beta1),
+               float(beta2), float(eps), float(weight_decay), bool(decoupled), bool(amsgrad),
+               bool(maximize), float(step_size), float(bias2_sqrt))
 
 
 def adagrad_update_(p, g, s, step, lr, lr_decay=0.0, eps=1e-10, weight_decay=0.0,
@@ -314,8 +272,8 @@ def adagrad_update_(p, g, s, step, lr, lr_decay=0.0, eps=1e-10, weight_decay=0.0
     """One Adagrad step in place on `p` and the squared-gradient sum `s`."""
     pf, gf = _check("Adagrad", p, g, s)
     clr = lr / (1 + (step - 1) * lr_decay)
-    _adagrad_range(pf, gf, s.reshape(-1), float(clr), float(eps), float(weight_decay),
-                   bool(maximize), 0, pf.size)
+    _adagrad_loop(pf, gf, s.reshape(-1), float(clr), float(eps), float(weight_decay),
+                  bool(maximize))
 
 
 def rmsprop_update_(p, g, v, avg, buf, lr, alpha=0.99, eps=1e-8, weight_decay=0.0,
@@ -325,17 +283,16 @@ def rmsprop_update_(p, g, v, avg, buf, lr, alpha=0.99, eps=1e-8, weight_decay=0.
     state = (v,) + ((avg,) if centered else ()) + ((buf,) if momentum > 0 else ())
     pf, gf = _check("RMSprop", p, g, *state)
     vf = v.reshape(-1)
-    _rmsprop_range(pf, gf, vf, avg.reshape(-1) if centered else vf,
-                   buf.reshape(-1) if momentum > 0 else vf, float(lr), float(alpha), float(eps),
-                   float(weight_decay), float(momentum), bool(centered), bool(maximize), 0,
-                   pf.size)
+    _rmsprop_loop(pf, gf, vf, avg.reshape(-1) if centered else vf,
+                  buf.reshape(-1) if momentum > 0 else vf, float(lr), float(alpha), float(eps),
+                  float(weight_decay), float(momentum), bool(centered), bool(maximize))
 
 
 def adadelta_update_(p, g, v, u, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False):
     """One Adadelta step in place on `p`, the square average `v` and the delta average `u`."""
     pf, gf = _check("Adadelta", p, g, v, u)
-    _adadelta_range(pf, gf, v.reshape(-1), u.reshape(-1), float(lr), float(rho), float(eps),
-                    float(weight_decay), bool(maximize), 0, pf.size)
+    _adadelta_loop(pf, gf, v.reshape(-1), u.reshape(-1), float(lr), float(rho), float(eps),
+                   float(weight_decay), bool(maximize))
 
 
 def _rows_view(op, table, indices, rows):

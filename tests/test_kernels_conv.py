@@ -74,29 +74,23 @@ def test_conv2d_matches_reference(case, chunked, monkeypatch):
     x = rng.standard_normal((n, c, h, w))
     wt = rng.standard_normal((co, c // groups, kh, kw))
     b = rng.standard_normal(co)
-    y, cols = kconv.conv2d_forward(x, wt, b, stride, pads, dilation, groups, return_cols=True)
+    y = kconv.conv2d_forward(x, wt, b, stride, pads, dilation, groups)
     ref, grads = conv2d_reference(x, wt, b, stride, pads, dilation, groups)
     np.testing.assert_allclose(y, ref, rtol=1e-10, atol=1e-10)
     gy = rng.standard_normal(y.shape)
     gx, gw, gb = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups)
     for ours, theirs in zip((gx, gw, gb), grads(gy)):
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-10)
-    if cols is not None:
-        _, gw_kept, _ = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups,
-                                              cols=cols)
-        np.testing.assert_allclose(gw_kept, gw, rtol=1e-12, atol=1e-12)
     gx_only, none_w, none_b = kconv.conv2d_backward(gy, x, wt, stride, pads, dilation, groups,
                                                     need_weight=False, need_bias=False)
     assert none_w is None and none_b is None
     np.testing.assert_allclose(gx_only, gx, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("keep_cols", [False, True])
-def test_conv2d_worker_shares_float32(keep_cols, monkeypatch):
-    """The batch split between worker threads (each chunked), with and without the
-    forward's kept cols."""
+def test_conv2d_worker_shares_float32(monkeypatch):
+    """The batch split between worker threads, each share in several chunks."""
     assert len(kconv._shares(7, 1 << 30)) == min(7, kconv.NUM_THREADS) or \
-        kconv._SET_BLAS_THREADS_LOCAL is None
+        kconv._BLAS_THREADS is None
     monkeypatch.setattr(kconv, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 2000)
     rng = np.random.default_rng(1)
@@ -104,15 +98,16 @@ def test_conv2d_worker_shares_float32(keep_cols, monkeypatch):
     w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
     args = ((2, 1), (1, 1, 0, 2), (1, 2), 2)
-    y, cols = kconv.conv2d_forward(x, w, b, *args, return_cols=True)
-    if not keep_cols:
-        cols = None
+    threads = kconv._BLAS_THREADS[0]() if kconv._BLAS_THREADS else None
+    y = kconv.conv2d_forward(x, w, b, *args)
+    if threads is not None:                      # BLAS's thread count is restored
+        assert kconv._BLAS_THREADS[0]() == threads
     assert y.dtype == np.float32
     ref, grads = conv2d_reference(x.astype(np.float64), w.astype(np.float64),
                                   b.astype(np.float64), *args)
     np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4)
     gy = rng.standard_normal(y.shape).astype(np.float32)
-    for ours, theirs in zip(kconv.conv2d_backward(gy, x, w, *args, cols=cols), grads(gy)):
+    for ours, theirs in zip(kconv.conv2d_backward(gy, x, w, *args), grads(gy)):
         assert ours.dtype == np.float32
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 
@@ -129,7 +124,7 @@ def test_conv_transpose2d_is_the_adjoint():
     assert y.shape == (2, 6, *expected)
     g = rng.standard_normal(y.shape)
     pads = (padding[0], padding[0], padding[1], padding[1])
-    conv_g, _ = kconv._conv_forward(g, w, None, stride, pads, dilation, groups, 4, 5)
+    conv_g = kconv._conv_forward(g, w, None, stride, pads, dilation, groups, 4, 5)
     assert np.isclose(np.vdot(y, g), np.vdot(x, conv_g))
     gx, gw, gb = kconv.conv_transpose2d_backward(g, x, w, stride, padding, dilation, groups)
     np.testing.assert_allclose(gx, conv_g, rtol=1e-12)

@@ -193,7 +193,6 @@ def test_bad_input_names_the_op():
         ew.compare("lte", np.ones(3), np.ones(3))
 
 
-# ---------------------------------------------------------------------------------------------
 # PyTorch's conventions at kinks and ties
 
 def test_unary_kinks_match_torch():
@@ -265,7 +264,6 @@ def test_binary_ties_match_torch():
         np.testing.assert_allclose(_sum_to(gb, v.shape), tv.grad.numpy(), err_msg=name)
 
 
-# ---------------------------------------------------------------------------------------------
 # binary ops and broadcasting
 
 BROADCAST_PAIRS = [
@@ -387,7 +385,6 @@ def test_binary_backward_grad_shape_is_checked():
         ew.div_backward_b(np.ones((3, 1)), np.ones(4), np.ones((3, 5)))
 
 
-# ---------------------------------------------------------------------------------------------
 # scalar operands, where, compare, accumulate
 
 SCALAR_CASES = [
@@ -442,7 +439,8 @@ def test_rpow_scalar_zero_base_matches_torch_convention():
 
 
 @pytest.mark.parametrize("shapes", [((3, 4), (3, 4), (3, 4)), ((3, 1), (4,), ()),
-                                    ((2, 3, 4, 5), (3, 1, 5), (1, 5)), ((), (0,), ())])
+                                    ((2, 3, 4, 5), (3, 1, 5), (1, 5)), ((), (0,), ()),
+                                    ((), (), ()), ((), (1,), ())])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_where(shapes, dtype):
     rng = np.random.default_rng(11)
@@ -451,7 +449,7 @@ def test_where(shapes, dtype):
     b = rng.standard_normal(shapes[2]).astype(dtype)
     out = ew.where_forward(cond, a, b)
     want = np.where(cond, a, b)
-    assert out.dtype == dtype and out.flags.c_contiguous
+    assert out.shape == want.shape and out.dtype == dtype and out.flags.c_contiguous
     np.testing.assert_array_equal(out, want)
     grad = rng.standard_normal(want.shape).astype(dtype)
     ga, gb = ew.where_backward_a(cond, grad), ew.where_backward_b(cond, grad)
@@ -470,6 +468,10 @@ def test_compare_and_accumulate():
         assert got.dtype == np.bool_
         np.testing.assert_array_equal(got, ufunc(a, b))
         np.testing.assert_array_equal(ew.compare(op, a, 2.0), ufunc(a, 2.0))
+    zero_d = ew.compare("lt", np.array(1.0), np.array(2.0))
+    assert zero_d.shape == () and zero_d
+    fortran = np.asfortranarray(np.ones((3, 4)))
+    assert ew.compare("eq", fortran, fortran).flags.c_contiguous
     x = np.ones((2, 3), np.float32)
     y = np.arange(6, dtype=np.float32).reshape(2, 3)
     s = ew.accumulate(x, y)
@@ -478,7 +480,6 @@ def test_compare_and_accumulate():
     np.testing.assert_array_equal(ew.accumulate(np.ones(()), np.ones(())), 2.0)
 
 
-# ---------------------------------------------------------------------------------------------
 # float32 accuracy of the vectorized transcendentals over their whole range
 
 def _ulp_error(got, want):

@@ -104,12 +104,8 @@ class Conv2d(Function):
         spatial = weight.ndim - 2
         ctx.attrs = (stride, padding, dilation, groups, spatial)
         ctx.save_for_backward(x, weight)
-        args = (_to_4d(x, spatial), _weight_4d(weight), bias, stride, padding, dilation, groups)
-        if ctx.needs_input_grad[1]:
-            # keep the im2col matrix for the weight gradient when it is small (one chunk)
-            y, ctx.cols = kconv.conv2d_forward(*args, return_cols=True)
-        else:
-            y, ctx.cols = kconv.conv2d_forward(*args), None
+        y = kconv.conv2d_forward(_to_4d(x, spatial), _weight_4d(weight), bias, stride,
+                                 padding, dilation, groups)
         return _from_4d(y, x, spatial)
 
     @staticmethod
@@ -119,8 +115,7 @@ class Conv2d(Function):
         need = ctx.needs_input_grad
         grad_x, grad_w, grad_b = kconv.conv2d_backward(
             _to_4d(grad_y, spatial), _to_4d(x, spatial), _weight_4d(weight), stride, padding,
-            dilation, groups, need_input=need[0], need_weight=need[1], need_bias=need[2],
-            cols=ctx.cols)
+            dilation, groups, need_input=need[0], need_weight=need[1], need_bias=need[2])
         if grad_x is not None:
             grad_x = _from_4d(grad_x, x, spatial)
         if grad_w is not None:

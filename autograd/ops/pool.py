@@ -11,6 +11,8 @@ plane of height 1), see `kernels/pool.py`.
 """
 import math
 
+import numpy as np
+
 from autograd.function import Function
 from autograd.ops._util import as_tensor
 from kernels import pool as kpool
@@ -70,7 +72,7 @@ class MaxPool2d(Function):
         ctx.shapes_in = (x.shape, spatial)
         y = _unplanes(y, x, spatial)
         if return_indices:
-            return y, _unplanes(idx, x, spatial)
+            return y, _unplanes(idx.astype(np.int64), x, spatial)
         return y
 
     @staticmethod
@@ -171,7 +173,7 @@ class AdaptiveMaxPool2d(Function):
         ctx.shapes_in = (x.shape, spatial)
         y = _unplanes(y, x, spatial)
         if return_indices:
-            return y, _unplanes(idx, x, spatial)
+            return y, _unplanes(idx.astype(np.int64), x, spatial)
         return y
 
     @staticmethod

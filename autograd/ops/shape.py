@@ -212,12 +212,15 @@ class Flip(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.dims = dims
-        return np.ascontiguousarray(np.flip(x, dims))
+        # a reversed-slice view copied: np.flip's own argument handling costs more than
+        # the copy of a 64x128 array
+        ctx.reverse = tuple(slice(None, None, -1) if d in dims else slice(None)
+                            for d in range(x.ndim))
+        return x[ctx.reverse].copy()
 
     @staticmethod
     def backward(ctx, grad):
-        return np.flip(grad, ctx.dims), None
+        return grad[ctx.reverse], None
 
 
 class Repeat(Function):
@@ -443,7 +446,7 @@ def cat(tensors, dim=0):
         kept = [t for t in tensors if t.data.shape != (0,)]
         tensors = kept or tensors[:1]
     ndim = tensors[0].data.ndim
-    for i, t in enumerate(tensors):
+    for t in tensors:
         if t.data.ndim != ndim or not ndim:
             shapes = [u.data.shape for u in tensors]
             raise ValueError(f"cat: tensors must have the same number of dims (at least 1), "

@@ -1,6 +1,6 @@
-"""MLP on full MNIST (d2l chapter 5): 784-256-256-10 with ReLU and dropout, SGD with
-momentum and weight decay (L2), an optional L1 penalty; `make demo` runs it and reaches
-about 98% test accuracy in 3 epochs."""
+"""MLP on full MNIST (d2l chapter 5): 784-256-256-10 with ReLU and dropout 0.2, SGD with
+momentum, weight decay (L2) and a cosine learning-rate schedule, an optional L1 penalty.
+`make demo` runs it: about 98% test accuracy after 3 epochs."""
 import autograd as ag
 import nn
 from nn import functional as F
@@ -9,7 +9,7 @@ from zoo.data import load_mnist, load_mnist_5k
 from zoo.models.mlp import MLP, l1_penalty
 from zoo.train import fit
 
-CONFIG = dict(data="mnist", hidden=(256, 256), dropout=0.1, epochs=3, batch_size=64, lr=0.1,
+CONFIG = dict(data="mnist", hidden=(256, 256), dropout=0.2, epochs=3, batch_size=64, lr=0.1,
               momentum=0.9, weight_decay=1e-4, l1=0.0, cosine=True, seed=0, progress=True)
 
 
@@ -23,7 +23,7 @@ def train(**overrides):
     model = MLP(784, config["hidden"], 10, dropout=config["dropout"])
     optimizer = nn.optim.SGD(model.parameters(), lr=config["lr"], momentum=config["momentum"],
                              weight_decay=config["weight_decay"])
-    # cosine annealing per epoch: the last epoch runs at a quarter of the initial rate
+    # cosine annealing stepped per epoch: over 3 epochs the rate is lr, 3/4 lr, then 1/4 lr
     scheduler = (nn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config["epochs"])
                  if config["cosine"] else None)
     l1 = config["l1"]
