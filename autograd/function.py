@@ -19,14 +19,20 @@ FREED = ("freed",)   # `Node.saved` after a backward without retain_graph
 class Node:
     """One recorded op: the ctx of its forward, then the tape's node for its backward."""
 
-    __slots__ = ("fn", "parents", "slots", "shapes", "saved", "versions", "needs_input_grad",
-                 "hooks", "outputs", "__dict__", "__weakref__")
+    __slots__ = ("fn", "parents", "slots", "shapes", "saved", "versions", "hooks", "outputs",
+                 "__dict__", "__weakref__")
 
     def __init__(self, fn):
         self.fn = fn
         self.saved = ()
         self.hooks = None
         self.outputs = None     # (shape, dtype) per output, for multi-output ops only
+
+    @property
+    def needs_input_grad(self):
+        """Per positional input: does it need a gradient (a Tensor that requires grad, with
+        grad mode on)? Check it before computing an expensive gradient."""
+        return tuple([parent is not None for parent in self.parents])
 
     def save_for_backward(self, *arrays):
         """Keep arrays for backward; they are version-checked if they belong to a Tensor."""
@@ -97,8 +103,7 @@ class Function:
             else:
                 arrays.append(a)
             parents.append(None)
-        ctx.needs_input_grad = (tuple([p is not None for p in parents]) if record
-                                else (False,) * len(parents))
+        ctx.parents = tuple(parents)
         result = cls.forward(ctx, *arrays, **kwargs)
         if type(result) is tuple:
             return _wrap_many(ctx, args, parents, result, record)
@@ -131,7 +136,6 @@ def _record(ctx, args, parents, out_shape, outs):
     """Fill in the tape fields of `ctx`: the edges to the inputs, the shapes to reduce
     broadcast gradients to (only where they can differ from the output's), the output slot of
     each multi-output parent, and the version of every saved array owned by a Tensor."""
-    ctx.parents = tuple(parents)
     shapes = []
     slots = None
     for i, parent in enumerate(parents):

@@ -232,8 +232,22 @@ def _integer(op, a, b):
     return wrap(result, False, None, 0, None)
 
 
+_PYTHON_NUMBERS = (float, int)
+
+
 def _binary(op, cls, a, b, scalar_cls=None, rscalar_cls=None):
     """Dispatch a binary op: Tensor-Tensor with promotion, or Tensor-scalar fast paths."""
+    if isinstance(a, Tensor) and a.data.dtype.kind == "f":     # the common cases first
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype:
+                return cls.apply(a, b)
+        elif type(b) in _PYTHON_NUMBERS and scalar_cls is not None:
+            return scalar_cls(a, b)
+    return _dispatch(op, cls, a, b, scalar_cls, rscalar_cls)
+
+
+def _dispatch(op, cls, a, b, scalar_cls, rscalar_cls):
+    """The general case: scalars on either side, arrays, integer tensors, dtype promotion."""
     if isinstance(a, Tensor):
         if is_scalar(b):
             if a.data.dtype.kind != "f":
