@@ -32,6 +32,7 @@ import math
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 _F32 = types.float32
@@ -95,6 +96,41 @@ def _select(typingctx, cond, a, b):
 # k = (bits(x) - bits(sqrt(1/2))) >> 23 and m = x / 2^k lands in [sqrt(1/2), sqrt(2)) with
 # integer ops only (no compare-and-adjust).
 _SQRT_HALF_BITS = 0x3F3504F3
+
+
+@intrinsic
+def maxnum(typingctx, a, b):
+    """llvm.maxnum with no-NaN flags: the form of max LLVM turns into a vector reduction (a
+    NaN in a row still poisons the loss through exp and the sum)."""
+    if a != b or a not in (types.float32, types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        name = "llvm.maxnum.f32" if ty == ir.FloatType() else "llvm.maxnum.f64"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty]), name)
+        result = builder.call(fn, args)
+        result.fastmath.update(("nnan", "nsz", "reassoc"))
+        return result
+
+    return a(a, b), codegen
+
+
+@intrinsic
+def fma(typingctx, a, b, c):
+    """a b + c with one rounding (llvm.fma): Numba never contracts a * b + c itself, and the
+    fused form halves the work of a polynomial."""
+    if not (a == b == c) or a not in (types.float32, types.float64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ty = args[0].type
+        name = "llvm.fma.f32" if ty == ir.FloatType() else "llvm.fma.f64"
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
+                                            name)
+        return builder.call(fn, args)
+
+    return a(a, b, c), codegen
 
 
 def _split_codegen(want_exponent):

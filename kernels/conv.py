@@ -89,31 +89,47 @@ class _Workers:
         self._active = 0
         self._saved = 1
 
-    def run(self, fn, shares):
-        """fn(lo, hi) for every share, in parallel; the results in share order."""
+    def run(self, fn, shares, blas=True):
+        """fn(lo, hi) for every share, in parallel; the results in share order. `blas`: the
+        shares call BLAS (which then runs single-threaded)."""
         if len(shares) == 1:
             return [fn(*shares[0])]
-        get, put = _BLAS_THREADS
+        blas = blas and _BLAS_THREADS is not None
         with self._lock:
             if self._pool is None or self._pid != os.getpid():
-                self._pool = ThreadPoolExecutor(NUM_THREADS, "tapegrad-conv")
+                self._pool = ThreadPoolExecutor(NUM_THREADS, "tapegrad-kernels")
                 self._pid = os.getpid()
-            if self._active == 0:
-                self._saved = get()
-                if self._saved != 1:
-                    put(1)
-            self._active += 1
+            if blas:
+                if self._active == 0:
+                    self._saved = _BLAS_THREADS[0]()
+                    if self._saved != 1:
+                        _BLAS_THREADS[1](1)
+                self._active += 1
         try:
             futures = [self._pool.submit(fn, lo, hi) for lo, hi in shares]
             return [f.result() for f in futures]
         finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0 and self._saved != 1:
-                    put(self._saved)
+            if blas:
+                with self._lock:
+                    self._active -= 1
+                    if self._active == 0 and self._saved != 1:
+                        _BLAS_THREADS[1](self._saved)
 
 
 _WORKERS = _Workers()
+
+
+def parallel_ranges(fn, n, work, min_work):
+    """fn(lo, hi) over contiguous ranges splitting range(n) between the worker threads (fn
+    must run nogil Numba code, and no BLAS); a single call fn(0, n) in the calling thread
+    when `work` is below `min_work`. Returns the results in range order. The pooling and
+    normalisation kernels use this instead of `prange`: no OpenMP pool to compile (a
+    parallel=True kernel costs 2.5-3 s from a cold cache) or to spin against BLAS."""
+    parts = min(n, NUM_THREADS)
+    if parts < 2 or work < min_work:
+        return [fn(0, n)]
+    shares = [(k * n // parts, (k + 1) * n // parts) for k in range(parts)]
+    return _WORKERS.run(fn, shares, blas=False)
 
 
 _SCRATCH = threading.local()

@@ -32,10 +32,8 @@ margin_ranking:  l = max(0, -y (x1 - x2) + margin)
 bpr:  l = -log sigmoid(pos - neg) = softplus(neg - pos),  dl/dpos = -sigmoid(neg - pos)
 """
 import numpy as np
-from llvmlite import ir
 from numba import njit, prange, types
-from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from kernels import _fastmath as fm
 from kernels._checks import expect_float
@@ -53,46 +51,11 @@ CE_PARALLEL_MIN_ELEMENTS = 2 * PARALLEL_MIN_ELEMENTS
 # additions may be reordered, so the sums carry the `reassoc` flag; they live in their own
 # functions because the flag must not reach the exp below (its rounding trick would fold away).
 
-@intrinsic
-def _maxnum(typingctx, a, b):
-    """llvm.maxnum with no-NaN flags: the form of max LLVM turns into a vector reduction (a
-    NaN in a row still poisons the loss through exp and the sum)."""
-    if a != b or a not in (types.float32, types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ty = args[0].type
-        name = "llvm.maxnum.f32" if ty == ir.FloatType() else "llvm.maxnum.f64"
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty, ty]), name)
-        result = builder.call(fn, args)
-        result.fastmath.update(("nnan", "nsz", "reassoc"))
-        return result
-
-    return a(a, b), codegen
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a b + c with one rounding (llvm.fma): Numba never contracts a * b + c itself, and the
-    fused form halves the work of a polynomial."""
-    if not (a == b == c) or a not in (types.float32, types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ty = args[0].type
-        name = "llvm.fma.f32" if ty == ir.FloatType() else "llvm.fma.f64"
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
-                                            name)
-        return builder.call(fn, args)
-
-    return a(a, b, c), codegen
-
-
 @njit(cache=True, error_model="numpy")
 def _row_max(r):
     m = r[0]
     for c in range(1, r.size):
-        m = _maxnum(m, r[c])
+        m = fm.maxnum(m, r[c])
     return m
 
 
@@ -160,10 +123,10 @@ def _exp_nonpositive_f32(x):
     # clamp and one 2^n factor, and fused multiply-adds (512x1000 logits: 0.24 ms -> 0.16 ms,
     # <= 1 ulp); below -87 the result flushes to 0 (a probability < 1e-38)
     xc = x if x > _EXP_MIN else _EXP_MIN
-    n = _fma(xc, _LOG2E, _ROUND) - _ROUND
-    r = _fma(n, -_LN2_LO, _fma(n, -_LN2_HI, xc))
+    n = fm.fma(xc, _LOG2E, _ROUND) - _ROUND
+    r = fm.fma(n, -_LN2_LO, fm.fma(n, -_LN2_HI, xc))
     z = r * r
-    p = _fma(_fma(_fma(_fma(_fma(_fma(_E0, r, _E1), r, _E2), r, _E3), r, _E4), r, _E5), z,
+    p = fm.fma(fm.fma(fm.fma(fm.fma(fm.fma(fm.fma(_E0, r, _E1), r, _E2), r, _E3), r, _E4), r, _E5), z,
              r + _ONE)
     y = p * fm._pow2(n)
     y = y if x >= _EXP_MIN else _ZERO

@@ -14,15 +14,16 @@ dropout2d: y = x s[n, c], s = mask / (1 - p), grad_x = g s[n, c].
 
 Statistics are accumulated in float64 (also for float32 input) with a two-pass variance, and
 every kernel passes over one channel / row / group at a time, so the second and third passes
-read the data from cache. Channels (rows, groups) are independent and run in parallel above a
-size threshold; per-channel affine gradients of layer and group norm are summed from per-task
-partials, never by two threads into one slot.
+read the data from cache. Channels (rows, groups) are independent and are split between the
+worker threads above a size threshold (`kernels.conv.parallel_ranges`); per-channel affine
+gradients of layer and group norm are summed from per-range partials, never by two threads
+into one slot.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from kernels._checks import expect_float, expect_ndim, expect_same_dtype
-from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
+from kernels.conv import parallel_ranges
 
 
 # Sums may be reassociated (and so vectorised): float64 accumulators, no other fast-math
@@ -31,8 +32,13 @@ from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
 _REASSOC = {"reassoc"}
 
 
-def _parallel(tasks, work):
-    return NUM_THREADS > 1 and tasks > 1 and work >= PARALLEL_MIN_ELEMENTS
+# Elements below which a call runs in the calling thread: handing work to the worker threads
+# costs 20-50 us, the time of a pass over ~256k float32 elements.
+PARALLEL_MIN_WORK = 1 << 18
+
+
+def _split(fn, tasks, work):
+    return parallel_ranges(fn, tasks, work, PARALLEL_MIN_WORK)
 
 
 def _affine(op, x, weight, bias, size):
@@ -68,10 +74,8 @@ def batch_norm_forward_train(x, weight, bias, eps):
     y = np.empty_like(x)
     mean = np.empty(c, np.float64)
     var = np.empty(c, np.float64)
-    if _parallel(c, x.size):
-        _bn_fwd_train_par(x, w, b, float(eps), y, mean, var, NUM_THREADS)
-    else:
-        _bn_fwd_train(x, w, b, float(eps), y, mean, var, 0, c)
+    eps = float(eps)
+    _split(lambda lo, hi: _bn_fwd_train(x, w, b, eps, y, mean, var, lo, hi), c, x.size)
     return y, mean, var
 
 
@@ -90,10 +94,7 @@ def batch_norm_forward_eval(x, weight, bias, mean, var, eps):
     scale = (w * invstd).astype(x.dtype)
     shift = (b - mean.astype(np.float64) * w * invstd).astype(x.dtype)
     y = np.empty_like(x)
-    if _parallel(c, x.size):
-        _channel_affine_par(x, scale, shift, y, NUM_THREADS)
-    else:
-        _channel_affine(x, scale, shift, y, 0, c)
+    _split(lambda lo, hi: _channel_affine(x, scale, shift, y, lo, hi), c, x.size)
     return y
 
 
@@ -112,10 +113,7 @@ def batch_norm_backward(grad_y, x, weight, mean, invstd, training, need_input=Tr
     grad_b = np.empty(c, np.float64)
     args = (grad_y, x, w, mean, invstd, bool(training), bool(need_input), grad_x, grad_w,
             grad_b)
-    if _parallel(c, x.size):
-        _bn_bwd_par(*args, NUM_THREADS)
-    else:
-        _bn_bwd(*args, 0, c)
+    _split(lambda lo, hi: _bn_bwd(*args, lo, hi), c, x.size)
     return (grad_x if need_input else None), grad_w.astype(x.dtype), grad_b.astype(x.dtype)
 
 
@@ -130,10 +128,8 @@ def layer_norm_forward(x, weight, bias, eps):
     y = np.empty_like(x)
     mean = np.empty(m, np.float64)
     invstd = np.empty(m, np.float64)
-    if _parallel(m, x.size):
-        _ln_fwd_par(x, w, b, float(eps), y, mean, invstd, NUM_THREADS)
-    else:
-        _ln_fwd(x, w, b, float(eps), y, mean, invstd, 0, m)
+    eps = float(eps)
+    _split(lambda lo, hi: _ln_fwd(x, w, b, eps, y, mean, invstd, lo, hi), m, x.size)
     return y, mean, invstd
 
 
@@ -144,16 +140,17 @@ def layer_norm_backward(grad_y, x, weight, mean, invstd, need_input=True):
     m, d = x.shape
     w, _ = _affine("layer_norm_backward", x, weight, None, d)
     grad_x = np.empty_like(x) if need_input else np.empty((1, 1), x.dtype)
-    tasks = min(m, 4 * NUM_THREADS) if _parallel(m, x.size) else 1
-    part_w = np.zeros((max(tasks, 1), d), np.float64)
-    part_b = np.zeros((max(tasks, 1), d), np.float64)
-    args = (grad_y, x, w, mean, invstd, bool(need_input), grad_x, part_w, part_b)
-    if tasks > 1:
-        _ln_bwd_par(*args)
-    else:
-        _ln_bwd(*args, 0, m, 0)
-    grad_w = part_w.sum(axis=0).astype(x.dtype)
-    grad_b = part_b.sum(axis=0).astype(x.dtype)
+    need_input = bool(need_input)
+
+    def rows(lo, hi):
+        part_w = np.zeros(d, np.float64)        # per-range partial sums: no shared slot
+        part_b = np.zeros(d, np.float64)
+        _ln_bwd(grad_y, x, w, mean, invstd, need_input, grad_x, part_w, part_b, lo, hi)
+        return part_w, part_b
+
+    parts = _split(rows, m, x.size)
+    grad_w = sum(p for p, _ in parts).astype(x.dtype)
+    grad_b = sum(p for _, p in parts).astype(x.dtype)
     return (grad_x if need_input else None), grad_w, grad_b
 
 
@@ -170,10 +167,8 @@ def group_norm_forward(x, groups, weight, bias, eps):
     y = np.empty_like(x)
     mean = np.empty((n, groups), np.float64)
     invstd = np.empty((n, groups), np.float64)
-    if _parallel(n * groups, x.size):
-        _gn_fwd_par(x, w, b, float(eps), y, mean, invstd, NUM_THREADS)
-    else:
-        _gn_fwd(x, w, b, float(eps), y, mean, invstd, 0, n * groups)
+    eps = float(eps)
+    _split(lambda lo, hi: _gn_fwd(x, w, b, eps, y, mean, invstd, lo, hi), n * groups, x.size)
     return y, mean, invstd
 
 
@@ -188,10 +183,7 @@ def group_norm_backward(grad_y, x, weight, mean, invstd, need_input=True):
     part_b = np.empty((n, c), np.float64)
     tasks = mean.size
     args = (grad_y, x, w, mean, invstd, bool(need_input), grad_x, part_w, part_b)
-    if _parallel(tasks, x.size):
-        _gn_bwd_par(*args, NUM_THREADS)
-    else:
-        _gn_bwd(*args, 0, tasks)
+    _split(lambda lo, hi: _gn_bwd(*args, lo, hi), tasks, x.size)
     grad_w = part_w.sum(axis=0).astype(x.dtype)
     grad_b = part_b.sum(axis=0).astype(x.dtype)
     return (grad_x if need_input else None), grad_w, grad_b
@@ -205,10 +197,7 @@ def dropout2d_forward(x, scale):
     if scale.shape != x.shape[:2]:
         raise ValueError(f"dropout2d: scale {scale.shape} must be (N, C) of input {x.shape}")
     y = np.empty_like(x)
-    if _parallel(x.shape[0] * x.shape[1], x.size):
-        _channel_scale_par(x, scale, y, NUM_THREADS)
-    else:
-        _channel_scale(x, scale, y, 0, x.shape[0] * x.shape[1])
+    _split(lambda lo, hi: _channel_scale(x, scale, y, lo, hi), x.shape[0] * x.shape[1], x.size)
     return y
 
 
@@ -241,16 +230,6 @@ def _bn_fwd_train(x, w, b, eps, y, mean, var, c0, c1):
                 y[i, c, k] = x[i, c, k] * scale + shift
 
 
-# Channels split over the threads: BatchNorm2d N32 C64 32x32 float32 forward 0.9 ms serial,
-# 0.5 ms parallel on 2 cores.
-@njit(cache=True, parallel=True)
-def _bn_fwd_train_par(x, w, b, eps, y, mean, var, nthreads):
-    c = x.shape[1]
-    nt = min(c, 4 * nthreads)
-    for t in prange(nt):
-        _bn_fwd_train(x, w, b, eps, y, mean, var, t * c // nt, (t + 1) * c // nt)
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _channel_affine(x, scale, shift, y, c0, c1):
     n, _, l = x.shape
@@ -260,14 +239,6 @@ def _channel_affine(x, scale, shift, y, c0, c1):
         for i in range(n):
             for k in range(l):
                 y[i, c, k] = x[i, c, k] * s + t
-
-
-@njit(cache=True, parallel=True)
-def _channel_affine_par(x, scale, shift, y, nthreads):
-    c = x.shape[1]
-    nt = min(c, 4 * nthreads)
-    for t in prange(nt):
-        _channel_affine(x, scale, shift, y, t * c // nt, (t + 1) * c // nt)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
@@ -304,15 +275,6 @@ def _bn_bwd(gy, x, w, mean, invstd, training, need_input, gx, gw, gb, c0, c1):
                 gx[i, c, k] = gy[i, c, k] * ca + x[i, c, k] * cb + cc
 
 
-@njit(cache=True, parallel=True)
-def _bn_bwd_par(gy, x, w, mean, invstd, training, need_input, gx, gw, gb, nthreads):
-    c = x.shape[1]
-    nt = min(c, 4 * nthreads)
-    for t in prange(nt):
-        _bn_bwd(gy, x, w, mean, invstd, training, need_input, gx, gw, gb,
-                t * c // nt, (t + 1) * c // nt)
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _ln_fwd(x, w, b, eps, y, mean, invstd, r0, r1):
     d = x.shape[1]
@@ -334,16 +296,8 @@ def _ln_fwd(x, w, b, eps, y, mean, invstd, r0, r1):
             y[r, k] = (x[r, k] - m) * i * w[k] + b[k]
 
 
-@njit(cache=True, parallel=True)
-def _ln_fwd_par(x, w, b, eps, y, mean, invstd, nthreads):
-    m = x.shape[0]
-    nt = min(m, 4 * nthreads)
-    for t in prange(nt):
-        _ln_fwd(x, w, b, eps, y, mean, invstd, t * m // nt, (t + 1) * m // nt)
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
-def _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, r0, r1, task):
+def _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, r0, r1):
     d = x.shape[1]
     for r in range(r0, r1):
         mu = mean[r]
@@ -353,8 +307,8 @@ def _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, r0, r1, task
         for k in range(d):
             g = gy[r, k]
             xh = (x[r, k] - mu) * inv
-            part_w[task, k] += g * xh
-            part_b[task, k] += g
+            part_w[k] += g * xh
+            part_b[k] += g
             gw = g * w[k]
             s1 += gw
             s2 += gw * xh
@@ -367,15 +321,6 @@ def _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, r0, r1, task
         for k in range(d):
             xh = (x[r, k] - m) * i
             gx[r, k] = i * (gy[r, k] * w[k] - a - xh * bc)
-
-
-@njit(cache=True, parallel=True)
-def _ln_bwd_par(gy, x, w, mean, invstd, need_input, gx, part_w, part_b):
-    m = x.shape[0]
-    nt = part_w.shape[0]
-    for t in prange(nt):
-        _ln_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b,
-                t * m // nt, (t + 1) * m // nt, t)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
@@ -405,14 +350,6 @@ def _gn_fwd(x, w, b, eps, y, mean, invstd, t0, t1):
             shift = x.dtype.type(b[ch] - mu * w[ch] * inv)
             for k in range(l):
                 y[i, ch, k] = x[i, ch, k] * scale + shift
-
-
-@njit(cache=True, parallel=True)
-def _gn_fwd_par(x, w, b, eps, y, mean, invstd, nthreads):
-    tasks = mean.size
-    nt = min(tasks, 4 * nthreads)
-    for t in prange(nt):
-        _gn_fwd(x, w, b, eps, y, mean, invstd, t * tasks // nt, (t + 1) * tasks // nt)
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
@@ -452,15 +389,6 @@ def _gn_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, t0, t1):
                 gx[i, ch, k] = gy[i, ch, k] * ca + x[i, ch, k] * cb + cc
 
 
-@njit(cache=True, parallel=True)
-def _gn_bwd_par(gy, x, w, mean, invstd, need_input, gx, part_w, part_b, nthreads):
-    tasks = mean.size
-    nt = min(tasks, 4 * nthreads)
-    for t in prange(nt):
-        _gn_bwd(gy, x, w, mean, invstd, need_input, gx, part_w, part_b,
-                t * tasks // nt, (t + 1) * tasks // nt)
-
-
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=_REASSOC)
 def _channel_scale(x, scale, y, t0, t1):
     c = x.shape[1]
@@ -471,11 +399,3 @@ def _channel_scale(x, scale, y, t0, t1):
         s = scale[i, ch]
         for k in range(l):
             y[i, ch, k] = x[i, ch, k] * s
-
-
-@njit(cache=True, parallel=True)
-def _channel_scale_par(x, scale, y, nthreads):
-    tasks = x.shape[0] * x.shape[1]
-    nt = min(tasks, 4 * nthreads)
-    for t in prange(nt):
-        _channel_scale(x, scale, y, t * tasks // nt, (t + 1) * tasks // nt)

@@ -23,32 +23,14 @@ Row-sparse gradients (an embedding table's touched rows) have their own SGD and 
 that visit only those rows.
 """
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
+from kernels import _fastmath as fm
 from kernels._checks import FLOAT_DTYPES
 
 # The updates are serial: they stream 4-7 arrays with a few flops per element, so they are
 # bound by memory, and a second thread did not help (Adam, float32, 2 threads: 100k elements
 # 55 us serial against 70 us; 1M elements 575 us against 607 us).
-
-
-@intrinsic
-def _fma(typingctx, a, b, c):
-    """a b + c with one rounding (llvm.fma, a single vfmadd instruction)."""
-    if not (a == b == c) or a not in (types.float32, types.float64):
-        return None
-
-    def codegen(context, builder, signature, args):
-        ty = args[0].type
-        name = "llvm.fma.f32" if ty == ir.FloatType() else "llvm.fma.f64"
-        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3),
-                                            name)
-        return builder.call(fn, args)
-
-    return a(a, b, c), codegen
 
 
 # The loops are written branch-free where a flag only selects a constant (maximize multiplies
@@ -69,20 +51,20 @@ def _sgd_loop(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, maximi
     if momentum == 0.0:
         for k in range(p.size):
             x = p[k]
-            p[k] = _fma(neg_lr, _fma(wd, x, g[k] * sign), x)
+            p[k] = fm.fma(neg_lr, fm.fma(wd, x, g[k] * sign), x)
     elif first:
         for k in range(p.size):
             x = p[k]
-            d = _fma(wd, x, g[k] * sign)
+            d = fm.fma(wd, x, g[k] * sign)
             buf[k] = d
-            p[k] = _fma(neg_lr, _fma(mom, d, d) if nesterov else d, x)
+            p[k] = fm.fma(neg_lr, fm.fma(mom, d, d) if nesterov else d, x)
     else:
         for k in range(p.size):
             x = p[k]
-            d = _fma(wd, x, g[k] * sign)
-            b = _fma(keep, d, buf[k] * mom)
+            d = fm.fma(wd, x, g[k] * sign)
+            b = fm.fma(keep, d, buf[k] * mom)
             buf[k] = b
-            p[k] = _fma(neg_lr, _fma(mom, b, d) if nesterov else b, x)
+            p[k] = fm.fma(neg_lr, fm.fma(mom, b, d) if nesterov else b, x)
 
 
 @njit(cache=True, error_model="numpy")
@@ -103,10 +85,10 @@ def _adam_loop(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled,
     if amsgrad:
         for k in range(p.size):
             x = p[k] * decay
-            d = _fma(wd, x, g[k] * sign)
+            d = fm.fma(wd, x, g[k] * sign)
             mk = m[k]
-            mk = _fma(c1, d - mk, mk if from_start else d)
-            vk = _fma(w2 * d, d, v[k] * b2)
+            mk = fm.fma(c1, d - mk, mk if from_start else d)
+            vk = fm.fma(w2 * d, d, v[k] * b2)
             top = vmax[k]
             top = vk if (vk > top or vk != vk) else top
             m[k] = mk
@@ -116,10 +98,10 @@ def _adam_loop(p, g, m, v, vmax, lr, beta1, beta2, eps, weight_decay, decoupled,
     else:
         for k in range(p.size):
             x = p[k] * decay
-            d = _fma(wd, x, g[k] * sign)
+            d = fm.fma(wd, x, g[k] * sign)
             mk = m[k]
-            mk = _fma(c1, d - mk, mk if from_start else d)
-            vk = _fma(w2 * d, d, v[k] * b2)
+            mk = fm.fma(c1, d - mk, mk if from_start else d)
+            vk = fm.fma(w2 * d, d, v[k] * b2)
             m[k] = mk
             v[k] = vk
             p[k] = x + neg_step * mk / (np.sqrt(vk) / root + e)
@@ -134,8 +116,8 @@ def _adagrad_loop(p, g, s, clr, eps, weight_decay, maximize):
     sign = dt(-1.0) if maximize else dt(1.0)
     for k in range(p.size):
         x = p[k]
-        d = _fma(wd, x, g[k] * sign)
-        sk = _fma(d, d, s[k])
+        d = fm.fma(wd, x, g[k] * sign)
+        sk = fm.fma(d, d, s[k])
         s[k] = sk
         p[k] = x + neg_clr * d / (np.sqrt(sk) + e)
 
@@ -156,20 +138,20 @@ def _rmsprop_loop(p, g, v, avg, buf, lr, alpha, eps, weight_decay, momentum, cen
     sign = dt(-1.0) if maximize else dt(1.0)
     for k in range(p.size):
         x = p[k]
-        d = _fma(wd, x, g[k] * sign)
-        vk = _fma(w * d, d, v[k] * a)
+        d = fm.fma(wd, x, g[k] * sign)
+        vk = fm.fma(w * d, d, v[k] * a)
         v[k] = vk
         if centered:
             ak = avg[k]
-            ak = _fma(c, d - ak, ak if from_start else d)
+            ak = fm.fma(c, d - ak, ak if from_start else d)
             avg[k] = ak
-            denom = np.sqrt(_fma(minus_one * ak, ak, vk)) + e
+            denom = np.sqrt(fm.fma(minus_one * ak, ak, vk)) + e
         else:
             denom = np.sqrt(vk) + e
         if momentum > 0.0:
             bk = buf[k] * mom + d / denom
             buf[k] = bk
-            p[k] = _fma(neg_lr, bk, x)
+            p[k] = fm.fma(neg_lr, bk, x)
         else:
             p[k] = x + neg_lr * d / denom
 
@@ -185,12 +167,12 @@ def _adadelta_loop(p, g, v, u, lr, rho, eps, weight_decay, maximize):
     sign = dt(-1.0) if maximize else dt(1.0)
     for k in range(p.size):
         x = p[k]
-        d = _fma(wd, x, g[k] * sign)
-        vk = _fma(w * d, d, v[k] * r)
+        d = fm.fma(wd, x, g[k] * sign)
+        vk = fm.fma(w * d, d, v[k] * r)
         v[k] = vk
         delta = np.sqrt(u[k] + e) / np.sqrt(vk + e) * d
-        u[k] = _fma(w * delta, delta, u[k] * r)
-        p[k] = _fma(neg_lr, delta, x)
+        u[k] = fm.fma(w * delta, delta, u[k] * r)
+        p[k] = fm.fma(neg_lr, delta, x)
 
 
 @njit(cache=True, error_model="numpy")
@@ -201,7 +183,7 @@ def _sgd_sparse_rows(table, indices, rows, lr):
         target = table[indices[k]]
         source = rows[k]
         for j in range(source.shape[0]):
-            target[j] = _fma(neg_lr, source[j], target[j])
+            target[j] = fm.fma(neg_lr, source[j], target[j])
 
 
 @njit(cache=True, error_model="numpy")
@@ -216,7 +198,7 @@ def _adagrad_sparse_rows(table, s, indices, rows, clr, eps):
         source = rows[k]
         for j in range(source.shape[0]):
             d = source[j]
-            sk = _fma(d, d, acc[j])
+            sk = fm.fma(d, d, acc[j])
             acc[j] = sk
             target[j] = target[j] + neg_clr * d / (np.sqrt(sk) + e)
 

@@ -110,10 +110,23 @@ overload(_gate_sigmoid, inline="always")(_by_dtype(_sigmoid_rational_f32,
 # B32 H256: 108 us against 33 us).
 
 @njit(cache=True, error_model="numpy")
-def _lstm_step_forward(a, hw, bias, c_prev, c, tanh_c, h):
-    """a (B, 4, H) holds x w_ih^T on entry and the activated gates on exit; hw (B, 4, H) is
-    h w_hh^T and bias (4, H) the summed biases."""
+def _save_rows(src, dst):
+    for r in range(dst.shape[0]):
+        d = dst[r]
+        v = src[r]
+        for j in range(d.shape[0]):
+            d[j] = v[j]
+
+
+@njit(cache=True, error_model="numpy")
+def _lstm_step_forward(a, hw, bias, h, c, h_prev, c_prev, tanh_c, out):
+    """One step for the B rows of a block. a (B, 4, H) holds x w_ih^T on entry and the
+    activated gates on exit; hw (B, 4, H) is h w_hh^T and bias (4, H) the summed biases.
+    The running state h, c (B, H) is saved to h_prev, c_prev, then replaced by the new one;
+    tanh_c and out (= h) receive tanh(c') and h'."""
     hid = c.shape[1]
+    _save_rows(h, h_prev)
+    _save_rows(c, c_prev)
     for r in range(a.shape[0]):
         for k in range(4):
             ak = a[r, k]
@@ -140,9 +153,10 @@ def _lstm_step_forward(a, hw, bias, c_prev, c, tanh_c, h):
         tr = tanh_c[r]
         for j in range(hid):
             tr[j] = _gate_tanh(cr[j])
-        out = h[r]
+        o = out[r]
         for j in range(hid):
-            out[j] = ao[j] * tr[j]
+            o[j] = ao[j] * tr[j]
+    _save_rows(out, h)
 
 
 @njit(cache=True, error_model="numpy")
@@ -185,11 +199,13 @@ def _lstm_step_backward(a, c_prev, tanh_c, grad_out, grad_h, grad_c, grad_a):
 
 
 @njit(cache=True, error_model="numpy")
-def _gru_step_forward(a, hw, b_ih, b_hh, h_prev, hn, h):
-    """a (B, 3, H) holds x w_ih^T on entry and the activated gates r, z, n on exit; hw
-    (B, 3, H) is h w_hh^T, b_ih and b_hh (3, H); hn (B, H) receives h w_hn^T + b_hn (needed
-    by the backward)."""
+def _gru_step_forward(a, hw, b_ih, b_hh, h, h_prev, hn, out):
+    """One step for the B rows of a block. a (B, 3, H) holds x w_ih^T on entry and the
+    activated gates r, z, n on exit; hw (B, 3, H) is h w_hh^T, b_ih and b_hh (3, H). The
+    running state h (B, H) is saved to h_prev, then replaced by h' (also written to out);
+    hn (B, H) receives h w_hn^T + b_hn (needed by the backward)."""
     hid = h.shape[1]
+    _save_rows(h, h_prev)
     for r in range(a.shape[0]):
         for k in range(2):
             ak = a[r, k]
@@ -216,9 +232,10 @@ def _gru_step_forward(a, hw, b_ih, b_hh, h_prev, hn, h):
         for j in range(hid):
             an[j] = _gate_tanh(an[j])
         hp = h_prev[r]
-        out = h[r]
+        o = out[r]
         for j in range(hid):
-            out[j] = an[j] + az[j] * (hp[j] - an[j])
+            o[j] = an[j] + az[j] * (hp[j] - an[j])
+    _save_rows(out, h)
 
 
 @njit(cache=True, error_model="numpy")
@@ -263,22 +280,26 @@ def _gru_step_backward(a, hn, h_prev, grad_out, grad_h, grad_ax, grad_ah):
 
 
 @njit(cache=True, error_model="numpy")
-def _rnn_step_forward(a, hw, bias, relu, h):
+def _rnn_step_forward(a, hw, bias, relu, h, h_prev, out):
+    """One step for the B rows of a block: h' = tanh or relu (a + hw + bias); the running
+    state h is saved to h_prev, then replaced by h' (also written to out)."""
     hid = h.shape[1]
     zero = a.dtype.type(0.0)
+    _save_rows(h, h_prev)
     for r in range(a.shape[0]):
         ar = a[r]
         hr = hw[r]
-        out = h[r]
+        o = out[r]
         if relu:
             for j in range(hid):
                 v = ar[j] + hr[j] + bias[j]
-                out[j] = v if v > zero else zero
+                o[j] = v if v > zero else zero
         else:
             for j in range(hid):
-                out[j] = ar[j] + hr[j] + bias[j]
+                o[j] = ar[j] + hr[j] + bias[j]
             for j in range(hid):
-                out[j] = _gate_tanh(out[j])
+                o[j] = _gate_tanh(o[j])
+    _save_rows(out, h)
 
 
 @njit(cache=True, error_model="numpy")
@@ -380,12 +401,13 @@ def lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     a = np.matmul(x, w_ih.T)
     hw = np.matmul(h, w_hh.T)
     bias = _bias_sum(b_ih, b_hh, 4 * hid, x.dtype)
-    c_new = np.empty(h.shape, x.dtype)
+    state = np.array((h, c), x.dtype)             # the kernel replaces it by (h', c')
+    saved = np.empty_like(state)
     tanh_c = np.empty(h.shape, x.dtype)
     h_new = np.empty(h.shape, x.dtype)
     _lstm_step_forward(a.reshape(n, 4, hid), hw.reshape(n, 4, hid), bias.reshape(4, hid),
-                       _c(c), c_new, tanh_c, h_new)
-    return h_new, c_new, a, tanh_c
+                       state[0], state[1], saved[0], saved[1], tanh_c, h_new)
+    return h_new, state[1], a, tanh_c
 
 
 def lstm_cell_backward(x, h, c, w_ih, w_hh, gates, tanh_c, grad_h, grad_c, need_x=True,
@@ -410,11 +432,14 @@ def gru_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     n = x.shape[0]
     a = np.matmul(x, w_ih.T)
     hw = np.matmul(h, w_hh.T)
+    state = np.array(h, x.dtype)                  # the kernel replaces it by h'
+    saved = np.empty_like(state)
     hn = np.empty(h.shape, x.dtype)
     h_new = np.empty(h.shape, x.dtype)
     _gru_step_forward(a.reshape(n, 3, hid), hw.reshape(n, 3, hid),
                       _bias_or_zeros(b_ih, 3 * hid, x.dtype).reshape(3, hid),
-                      _bias_or_zeros(b_hh, 3 * hid, x.dtype).reshape(3, hid), _c(h), hn, h_new)
+                      _bias_or_zeros(b_hh, 3 * hid, x.dtype).reshape(3, hid), state, saved, hn,
+                      h_new)
     return h_new, a, hn
 
 
@@ -443,8 +468,10 @@ def rnn_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"
     hid = _check_cell("rnn_cell", x, h, w_ih, w_hh, b_ih, b_hh, 1)
     a = np.matmul(x, w_ih.T)
     hw = np.matmul(h, w_hh.T)
+    state = np.array(h, x.dtype)                  # the kernel replaces it by h'
+    saved = np.empty_like(state)
     h_new = np.empty(h.shape, x.dtype)
-    _rnn_step_forward(a, hw, _bias_sum(b_ih, b_hh, hid, x.dtype), relu, h_new)
+    _rnn_step_forward(a, hw, _bias_sum(b_ih, b_hh, hid, x.dtype), relu, state, saved, h_new)
     return h_new
 
 
@@ -610,13 +637,9 @@ def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, r
         c_prev = take((rows, hid), dtype)
         tanh_c = take((rows, hid), dtype)
         for lo, hi, b in steps:
-            hp = h_prev[lo:hi]
-            cp = c_prev[lo:hi]
-            hp[...] = h[:b]
-            cp[...] = c[:b]
-            np.matmul(hp, w_hh_t, out=hw[:b])
-            _lstm_step_forward(a3[lo:hi], hw3[:b], bias, cp, c[:b], tanh_c[lo:hi], out[lo:hi])
-            h[:b] = out[lo:hi]
+            np.matmul(h[:b], w_hh_t, out=hw[:b])
+            _lstm_step_forward(a3[lo:hi], hw3[:b], bias, h[:b], c[:b], h_prev[lo:hi],
+                               c_prev[lo:hi], tanh_c[lo:hi], out[lo:hi])
         saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, c_prev=c_prev, tanh_c=tanh_c,
                        batch_sizes=batch_sizes, reverse=reverse, w_ih=w_ih, w_hh=w_hh)
         return out, h, c, saved
@@ -625,22 +648,17 @@ def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, r
         bh = _bias_or_zeros(b_hh, gates * hid, dtype).reshape(gates, hid)
         hn = take((rows, hid), dtype)
         for lo, hi, b in steps:
-            hp = h_prev[lo:hi]
-            hp[...] = h[:b]
-            np.matmul(hp, w_hh_t, out=hw[:b])
-            _gru_step_forward(a3[lo:hi], hw3[:b], bi, bh, hp, hn[lo:hi], out[lo:hi])
-            h[:b] = out[lo:hi]
+            np.matmul(h[:b], w_hh_t, out=hw[:b])
+            _gru_step_forward(a3[lo:hi], hw3[:b], bi, bh, h[:b], h_prev[lo:hi], hn[lo:hi],
+                              out[lo:hi])
         saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, hn=hn, batch_sizes=batch_sizes,
                        reverse=reverse, w_ih=w_ih, w_hh=w_hh)
         return out, h, None, saved
     relu = mode == "rnn_relu"
     bias = _bias_sum(b_ih, b_hh, hid, dtype)
     for lo, hi, b in steps:
-        hp = h_prev[lo:hi]
-        hp[...] = h[:b]
-        np.matmul(hp, w_hh_t, out=hw[:b])
-        _rnn_step_forward(a[lo:hi], hw[:b], bias, relu, out[lo:hi])
-        h[:b] = out[lo:hi]
+        np.matmul(h[:b], w_hh_t, out=hw[:b])
+        _rnn_step_forward(a[lo:hi], hw[:b], bias, relu, h[:b], h_prev[lo:hi], out[lo:hi])
     saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, out=out, batch_sizes=batch_sizes,
                    reverse=reverse, w_ih=w_ih, w_hh=w_hh)
     return out, h, None, saved

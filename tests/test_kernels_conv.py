@@ -168,8 +168,13 @@ def _sliding(x, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow, value):
     ((2, 2), (2, 2), (0, 0), (1, 1), False),
     ((3, 3), (2, 2), (1, 1), (1, 1), True),
     ((2, 3), (1, 2), (1, 1), (2, 1), False),
+    ((4, 3), (3, 2), (2, 1), (1, 1), True),
 ])
-def test_max_pool2d_matches_reference(kernel, stride, padding, dilation, ceil_mode):
+@pytest.mark.parametrize("parallel", [False, True])
+def test_max_pool2d_matches_reference(kernel, stride, padding, dilation, ceil_mode, parallel,
+                                      monkeypatch):
+    if parallel:
+        monkeypatch.setattr(kpool, "PARALLEL_MIN_WORK", 0)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((4, 7, 8))
     y, idx = kpool.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
@@ -194,7 +199,8 @@ def test_max_pool2d_propagates_nan():
 
 
 @pytest.mark.parametrize("count_include_pad, divisor", [(True, None), (False, None), (True, 5)])
-def test_avg_pool2d_matches_reference(count_include_pad, divisor):
+def test_avg_pool2d_matches_reference(count_include_pad, divisor, monkeypatch):
+    monkeypatch.setattr(kpool, "PARALLEL_MIN_WORK", 0)
     rng = np.random.default_rng(4)
     x = rng.standard_normal((3, 7, 6))
     args = ((3, 2), (2, 2), (1, 1))
@@ -262,7 +268,7 @@ def _batch_norm_reference(x, w, b, eps):
 @pytest.mark.parametrize("parallel", [False, True])
 def test_batch_norm_matches_reference(parallel, monkeypatch):
     if parallel:
-        monkeypatch.setattr(knorm, "PARALLEL_MIN_ELEMENTS", 0)
+        monkeypatch.setattr(knorm, "PARALLEL_MIN_WORK", 0)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((5, 4, 6)) * 3 + 1
     w, b = rng.standard_normal(4), rng.standard_normal(4)
