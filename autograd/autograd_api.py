@@ -1,6 +1,7 @@
 """`backward` and `grad`: the public entry points to the tape."""
 import numpy as np
 
+from autograd.sparse import RowSparse
 from autograd.tape import run_backward
 from autograd.tensor import Tensor
 
@@ -75,5 +76,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=False, create_graph=Fa
                                    f"pass allow_unused=True to get None for it")
             results.append(None)
         else:
+            if isinstance(g, RowSparse):     # grad() returns dense Tensors
+                g = g.to_dense()
             results.append(Tensor(np.array(g, dtype=t.data.dtype)))
     return tuple(results)

@@ -48,7 +48,7 @@ def main(argv=None):
     from bench import report, runner, workloads
 
     if args.list:
-        rows, notes = workloads.registry(args.dtype)
+        rows, notes = workloads.registry()
         for w in runner.select(rows, args.only, args.skip):
             print(f"{w.name:44s} {w.family:10s} {w.shape}")
         for note in notes:

@@ -195,10 +195,6 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
     base = report.load_json(baseline) if from_file else baseline   # fail now, not after the run
     notes, worker = [], None
     load = _load_average()
-    if load is not None and load > 0.5 * usable_cores():
-        notes.append(f"the machine was busy when the run started (load average {load:.1f} on "
-                     f"{usable_cores()} cores): expect noisy times; the ratios, measured side "
-                     f"by side, suffer least")
     if torch and torch_runner is None:
         if torch_installed():
             worker = _start_worker(threads, notes)   # before tapegrad changes the environment
@@ -209,7 +205,7 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
         notes.append("PyTorch not run (--no-torch)")
     _prepare_ours(threads, notes)
     if workloads is None:
-        workloads, registry_notes = registry_module.registry(dtype)
+        workloads, registry_notes = registry_module.registry()
         notes += registry_notes
     chosen = select(workloads, only, skip)
     rows = []
@@ -236,6 +232,12 @@ def run_suite(only=None, skip=None, dtype="float32", threads=None, min_time=1.0,
     options = {"only": _tokens(only), "skip": _tokens(skip), "dtype": dtype, "threads": threads,
                "min_time": min_time, "torch": bool(torch)}
     machine = dict(machine_facts(torch_facts), load_average_at_start=load)
+    busiest = max((x for x in (load, machine["load_average"]) if x is not None), default=0.0)
+    if busiest > 0.5 * usable_cores():
+        notes.insert(0, f"the machine was busy (load average up to {busiest:.1f} on "
+                        f"{usable_cores()} cores): times are unreliable, and so are ratios, as "
+                        f"PyTorch's OpenMP threads were seen to stall for milliseconds on a "
+                        f"busy machine; rerun on an idle one")
     doc = report.make_doc(rows, options, machine, notes, command)
     if base is not None:
         if base["options"].get("dtype") != dtype:

@@ -320,14 +320,23 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
     w3 = w.reshape(groups, og, g.cg * g.kh * g.kw)
     w3t = w3.transpose(0, 2, 1)
     gy3 = grad_y.reshape(g.n, g.co, g.pixels)
+    # small weights accumulate transposed, in the faster product's orientation; a large one
+    # would cost more to transpose at the end (18 ms for 512 x 4608) than it saves
+    flip = og * g.rows // groups <= 1 << 16
 
     def share(lo, hi):
-        chunk = g.chunk(hi - lo)
+        # the weight gradient reduces over the chunk's columns: at least ~512 of them, or its
+        # GEMM writes a large (C KH KW, Co) product from a short reduction (ResNet's 4x4
+        # layers: 20 GFLOP/s with 112 columns)
+        chunk = max(g.chunk(hi - lo), min(hi - lo, -(-512 // g.pixels)))
         cols = _scratch("cols", (g.rows, chunk * g.pixels), dtype)
         gyt = _scratch("gyt", (g.co, chunk * g.pixels), dtype) if chunk > 1 else None
         gxp = _scratch("gxp", (chunk, g.c, g.hp, g.wp), dtype) if g.padded and need_input \
             else None
-        part_w = np.zeros((groups, og, g.cg * g.kh * g.kw), dtype) if need_weight else None
+        part_w = None
+        if need_weight:
+            shape = (groups, g.rows // groups, og) if flip else (groups, og, g.rows // groups)
+            part_w = np.empty(shape, dtype)
         part_b = np.zeros(g.co, np.float64)
         for n0 in range(lo, hi, chunk):
             nb = min(chunk, hi - n0)
@@ -343,7 +352,7 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
                 cb = cols[:, :width] if nb < chunk else cols
                 _im2col(_chunk_source(x, n0, nb, g), cb, *g.taps())
                 c3 = cb.reshape(groups, g.rows // groups, width)
-                part_w += _weight_product(g3, c3, nb, g.pixels)
+                _weight_product(g3, c3, nb, g.pixels, part_w, n0 == lo, flip)
             if need_input:
                 cb = cols[:, :width] if nb < chunk else cols
                 c3 = cb.reshape(groups, g.rows // groups, width)
@@ -360,26 +369,42 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
         grad_w = parts[0][0]
         for part_w, _ in parts[1:]:
             grad_w += part_w
+        if flip:
+            grad_w = np.ascontiguousarray(grad_w.transpose(0, 2, 1))
         grad_w = grad_w.reshape(w.shape)
     for _, part_b in parts:
         bias += part_b
     return grad_x, grad_w, (bias.astype(dtype) if need_bias else None)
 
 
-def _weight_product(g3, c3, nb, pixels):
-    """sum over the chunk's columns of grad_y x cols^T per group: (G, Co/G, C KH KW / G).
+def _weight_product(g3, c3, nb, pixels, acc, first, flip):
+    """acc += the chunk's grad_y @ cols^T per group: acc is (G, Co/G, C KH KW / G), or its
+    transpose with `flip`; overwritten instead when `first`.
 
-    BLAS orientation chosen by measurement (single-threaded OpenBLAS): cols @ grad_y^T is
-    1.0-1.6x faster than grad_y @ cols^T on every shape tried; with a tiny reduction size
-    (first layers: 25 rows at LeNet's conv1, 27 at a 3-channel 3x3 stem) one product per
-    sample, summed, is 2-4x faster than one long thin product (0.18 against 0.47 ms)."""
+    Chosen by measurement (single-threaded OpenBLAS): the flipped product cols @ grad_y^T is
+    up to 1.6x faster on small weights (LeNet's conv2: 0.28 against 0.44 ms) and equal on
+    large ones; with a tiny reduction size (first layers: 25 rows at LeNet's conv1, 27 at a
+    3-channel 3x3 stem) one product per sample, summed, is 2-4x faster than one long thin
+    product (0.18 against 0.47 ms)."""
     groups, og, width = g3.shape
     rg = c3.shape[1]
     if rg <= 32 and nb > 1:
         g4 = g3.reshape(groups, og, nb, pixels).transpose(0, 2, 1, 3)
-        c4 = c3.reshape(groups, rg, nb, pixels).transpose(0, 2, 3, 1)
-        return np.matmul(g4, c4).sum(axis=1)
-    return np.matmul(c3, g3.transpose(0, 2, 1)).transpose(0, 2, 1)
+        c4 = c3.reshape(groups, rg, nb, pixels).transpose(0, 2, 1, 3)
+        if flip:
+            product = np.matmul(c4, g4.transpose(0, 1, 3, 2)).sum(axis=1)
+        else:
+            product = np.matmul(g4, c4.transpose(0, 1, 3, 2)).sum(axis=1)
+        if first:
+            acc[...] = product
+        else:
+            acc += product
+        return
+    a, b = (c3, g3) if flip else (g3, c3)
+    if first:
+        np.matmul(a, b.transpose(0, 2, 1), out=acc)
+    else:
+        acc += np.matmul(a, b.transpose(0, 2, 1))
 
 
 def _im2col(src, cols, kh, kw, sh, sw, dh, dw, oh, ow):

@@ -399,104 +399,131 @@ def embedding_bag_backward_per_sample_weights(weight, grad, ids, bag_of, valid):
     return out
 
 
+# The pair loss visits the rows of a batch in blocks: the dots of a block first, then the
+# transcendentals of the whole block in one flat loop that vectorizes (sigmoid and log1p per
+# element inside the dot loop cost as much as the dots), then, while the block's context rows
+# are still in cache, the gradient rows. So the backward of the usual scalar loss is only a
+# scale (or nothing): each table row is read once per step.
+# The gradient rows are coalesced as they are made (one row per distinct id, found through a
+# small hash table): word2vec's batches repeat frequent words hundreds of times, and every row
+# saved is memory traffic saved here, in the tape and in the optimizer. The step is bound by
+# memory, not arithmetic, so it runs on one thread.
+_BLOCK = 16
+
+
 @njit(cache=True, error_model="numpy")
-def _pair_forward_rows(U, V, centers, targets, labels, mask, normalize, lo, hi, losses, coef):
-    dt = U.dtype.type
+def _pair_terms(x, labels, mask, e, terms, coef):
+    """Flat, elementwise: terms = m bce(x, l), coef = m (sigmoid(x) - l)."""
+    dt = x.dtype.type
     one = dt(1.0)
     zero = dt(0.0)
-    for b in range(lo, hi):
-        u = U[centers[b]]
-        total = zero
-        count = zero
-        for k in range(targets.shape[1]):
-            m = mask[b, k]
-            if m == zero:
-                coef[b, k] = zero
-                continue
-            x = _dot(u, V[targets[b, k]])
-            lab = labels[b, k]
-            # exact for 0/1 labels: the linear part is 0 or |x|, the log term is added last
-            linear = (one - lab) * x + (-x if x < zero else zero)
-            total += m * (linear + fm.softplus(-abs(x)))
-            coef[b, k] = m * (fm.sigmoid(x) - lab)
-            count += m
-        scale = one
-        if normalize:
-            scale = one / count if count != zero else zero
-            for k in range(targets.shape[1]):
-                coef[b, k] *= scale
-        losses[b] = total * scale
-
-
-@njit(cache=True, parallel=True)
-def _pair_forward_parallel(U, V, centers, targets, labels, mask, normalize, chunks, losses,
-                           coef):
-    n = centers.shape[0]
-    step = (n + chunks - 1) // chunks
-    for c in prange(chunks):
-        _pair_forward_rows(U, V, centers, targets, labels, mask, normalize, c * step,
-                           min(n, (c + 1) * step), losses, coef)
-
-
-@njit(cache=True, error_model="numpy")
-def _pair_backward_rows(U, V, centers, targets, mask, coef, grad_rows, starts, lo, hi,
-                        grad_u, grad_v):
-    dt = U.dtype.type
-    for b in range(lo, hi):
-        u = U[centers[b]]
-        gu = grad_u[b]
-        for j in range(gu.shape[0]):
-            gu[j] = dt(0.0)
-        g = grad_rows[b]
-        pos = starts[b]
-        for k in range(targets.shape[1]):
-            if mask[b, k] == dt(0.0):
-                continue
-            a = g * coef[b, k]
-            v = V[targets[b, k]]
-            for j in range(gu.shape[0]):
-                gu[j] += a * v[j]
-            gv = grad_v[pos]
-            for j in range(gu.shape[0]):
-                gv[j] = a * u[j]
-            pos += 1
-
-
-@njit(cache=True, parallel=True)
-def _pair_backward_parallel(U, V, centers, targets, mask, coef, grad_rows, starts, chunks,
-                            grad_u, grad_v):
-    n = centers.shape[0]
-    step = (n + chunks - 1) // chunks
-    for c in prange(chunks):
-        _pair_backward_rows(U, V, centers, targets, mask, coef, grad_rows, starts, c * step,
-                            min(n, (c + 1) * step), grad_u, grad_v)
+    for i in range(x.shape[0]):
+        e[i] = fm.exp(-abs(x[i]))
+    for i in range(x.shape[0]):
+        xi = x[i]
+        lab = labels[i]
+        m = mask[i]
+        # exact for 0/1 labels: the linear part is 0 or |x|, the log term is added last
+        linear = (one - lab) * xi + (-xi if xi < zero else zero)
+        terms[i] = m * (linear + fm.log1p(e[i]))
+        coef[i] = m * ((one if xi >= zero else e[i]) / (one + e[i]) - lab)
 
 
 @njit(cache=True)
-def _compact_columns(targets, mask):
-    """The masked-in targets in row order, and where each row's run starts (B + 1)."""
+def _slot(keys, slots, ids, key, count):
+    """The row of `key` in a coalesced gradient: found in the open-addressing table
+    (keys, slots), or appended as row `count` (then `ids[count] = key`). Returns (row, new)."""
+    mask = keys.shape[0] - 1
+    h = (key * 0x9E3779B1) & mask
+    while True:
+        k = keys[h]
+        if k == key:
+            return slots[h], False
+        if k < 0:
+            keys[h] = key
+            slots[h] = count
+            ids[count] = key
+            return count, True
+        h = (h + 1) & mask
+
+
+@njit(cache=True, error_model="numpy")
+def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad,
+               coalesce_centers, x, e, terms, coef, losses, grad_u, u_ids, grad_v, v_ids):
+    """Losses of every row; with want_grad, the gradient rows for a loss gradient of
+    row_scale[b] on row b, coalesced (returns the numbers of center and context rows)."""
+    dt = U.dtype.type
+    zero = dt(0.0)
     rows, cols = targets.shape
-    starts = np.empty(rows + 1, np.int64)
-    n = 0
-    for b in range(rows):
-        starts[b] = n
-        for k in range(cols):
-            if mask[b, k] != 0:
-                n += 1
-    starts[rows] = n
-    picked = np.empty(n, np.int64)
-    n = 0
-    for b in range(rows):
-        for k in range(cols):
-            if mask[b, k] != 0:
-                picked[n] = targets[b, k]
-                n += 1
-    return picked, starts
+    width = U.shape[1]
+    n_u = 0
+    n_v = 0
+    capacity = 16
+    while capacity < 2 * max(rows * cols, rows):
+        capacity *= 2
+    u_keys = np.full(capacity if coalesce_centers else 1, -1, np.int64)
+    u_slots = np.empty_like(u_keys)
+    v_keys = np.full(capacity, -1, np.int64)
+    v_slots = np.empty_like(v_keys)
+    for block in range(0, rows, _BLOCK):
+        end = min(rows, block + _BLOCK)
+        for b in range(block, end):
+            u = U[centers[b]]
+            for k in range(cols):
+                x[b * cols + k] = zero if mask[b * cols + k] == zero else \
+                    _dot(u, V[targets[b, k]])
+        first = block * cols
+        last = end * cols
+        _pair_terms(x[first:last], labels[first:last], mask[first:last], e[first:last],
+                    terms[first:last], coef[first:last])
+        for b in range(block, end):
+            total = zero
+            count = zero
+            for k in range(cols):
+                total += terms[b * cols + k]
+                count += mask[b * cols + k]
+            scale = dt(1.0)
+            if normalize:
+                scale = dt(1.0) / count if count != zero else zero
+            losses[b] = total * scale
+            if not want_grad:
+                continue
+            scale *= row_scale[b]
+            u = U[centers[b]]
+            if coalesce_centers:
+                s, new = _slot(u_keys, u_slots, u_ids, centers[b], n_u)
+                n_u += new
+            else:
+                s, new = b, True
+                u_ids[b] = centers[b]
+                n_u = b + 1
+            gu = grad_u[s]
+            if new:
+                for j in range(width):
+                    gu[j] = zero
+            for k in range(cols):
+                if mask[b * cols + k] == zero:
+                    continue
+                a = coef[b * cols + k] * scale
+                t = targets[b, k]
+                v = V[t]
+                for j in range(width):
+                    gu[j] += a * v[j]
+                s, new = _slot(v_keys, v_slots, v_ids, t, n_v)
+                gv = grad_v[s]
+                if new:
+                    n_v += 1
+                    for j in range(width):
+                        gv[j] = a * u[j]
+                else:
+                    for j in range(width):
+                        gv[j] += a * u[j]
+    return n_u, n_v
 
 
 def pair_loss_check(op, center_weight, context_weight, centers, targets, labels, mask):
     """Validated, C-contiguous operands of the pair loss: (U, V, centers (B,), targets (B, K),
-    labels and mask (B, K) in the tables' dtype)."""
+    labels and mask flattened to (B K,) in the tables' dtype)."""
     U = _table(op, "center weight", center_weight)
     V = _table(op, "context weight", context_weight)
     if U.dtype != V.dtype or U.shape[1] != V.shape[1]:
@@ -517,37 +544,86 @@ def pair_loss_check(op, center_weight, context_weight, centers, targets, labels,
         if a.shape != targets.shape:
             raise ValueError(f"{op}: {name} must have the context ids' shape {targets.shape}, "
                              f"got {a.shape}")
-        arrays.append(np.ascontiguousarray(a, dtype=U.dtype))
+        arrays.append(np.ascontiguousarray(a.reshape(-1), dtype=U.dtype))
     return U, V, centers, flat.reshape(targets.shape), arrays[0], arrays[1]
 
 
-def pair_loss_forward(U, V, centers, targets, labels, mask, normalize):
-    """(losses (B,), coef (B, K)): each row's loss r_b and dr_b/dx_bk (checked operands from
-    `pair_loss_check`)."""
-    rows = centers.shape[0]
-    losses = np.empty(rows, U.dtype)
-    coef = np.empty(targets.shape, U.dtype)
-    if _parallel(targets.size * U.shape[1]) and rows >= NUM_THREADS:
-        _pair_forward_parallel(U, V, centers, targets, labels, mask, bool(normalize),
-                               NUM_THREADS, losses, coef)
+def pair_loss_forward(U, V, centers, targets, labels, mask, normalize, row_scale=None,
+                      coalesce_centers=True):
+    """The loss of each row (B,) and, when `row_scale` (B,) is given, the gradient rows of
+    both tables for a loss gradient of row_scale[b] on row b, each coalesced to one row per
+    distinct id: (losses, (center ids, center rows), (context ids, context rows)). Without
+    `coalesce_centers` the center rows stay one per row b, in order (the 'table' is then the
+    batch of input vectors). Operands as returned by `pair_loss_check`."""
+    rows, cols = targets.shape
+    dtype = U.dtype
+    width = U.shape[1]
+    losses = np.empty(rows, dtype)
+    x, e, terms, coef = (np.empty(rows * cols, dtype) for _ in range(4))
+    want_grad = row_scale is not None
+    if want_grad:
+        row_scale = np.ascontiguousarray(np.broadcast_to(row_scale, (rows,)), dtype=dtype)
+        grad_u = np.empty((rows, width), dtype)
+        u_ids = np.empty(rows, np.int64)
+        grad_v = np.empty((int(np.count_nonzero(mask)), width), dtype)
+        v_ids = np.empty(grad_v.shape[0], np.int64)
     else:
-        _pair_forward_rows(U, V, centers, targets, labels, mask, bool(normalize), 0, rows,
-                           losses, coef)
-    return losses, coef
+        row_scale = np.empty(0, dtype)
+        grad_u = grad_v = np.empty((0, width), dtype)
+        u_ids = v_ids = np.empty(0, np.int64)
+    n_u, n_v = _pair_rows(U, V, centers, targets, labels, mask, bool(normalize), row_scale,
+                          want_grad, bool(coalesce_centers), x, e, terms, coef, losses, grad_u,
+                          u_ids, grad_v, v_ids)
+    if not want_grad:
+        return losses, None, None
+    return losses, (u_ids[:n_u], grad_u[:n_u]), (v_ids[:n_v], grad_v[:n_v])
 
 
-def pair_loss_backward(U, V, centers, targets, mask, coef, grad_rows):
-    """The row-sparse gradients of both tables from the loss gradient of each row (B,):
-    (center rows (B, D) at `centers`, (context indices (M,), context rows (M, D))) over the M
-    masked-in columns."""
-    picked, starts = _compact_columns(targets, mask)
-    grad_rows = np.ascontiguousarray(np.broadcast_to(grad_rows, centers.shape), dtype=U.dtype)
-    grad_u = np.empty((centers.shape[0], U.shape[1]), U.dtype)
-    grad_v = np.empty((picked.shape[0], U.shape[1]), U.dtype)
-    if _parallel(targets.size * U.shape[1]) and centers.shape[0] >= NUM_THREADS:
-        _pair_backward_parallel(U, V, centers, targets, mask, coef, grad_rows, starts,
-                                NUM_THREADS, grad_u, grad_v)
-    else:
-        _pair_backward_rows(U, V, centers, targets, mask, coef, grad_rows, starts, 0,
-                            centers.shape[0], grad_u, grad_v)
-    return grad_u, (picked, grad_v)
+@njit(cache=True, error_model="numpy")
+def _sparse_adam_rows(table, m, v, indices, rows, beta1, beta2, eps, step_size, sign):
+    dt = table.dtype.type
+    w1 = dt(1.0 - beta1)
+    w2 = dt(1.0 - beta2)
+    e = dt(eps)
+    neg_step = dt(-step_size)
+    for k in range(indices.shape[0]):
+        i = indices[k]
+        p_row = table[i]
+        m_row = m[i]
+        v_row = v[i]
+        g_row = rows[k]
+        for j in range(g_row.shape[0]):
+            g = g_row[j] * sign
+            old_m = m_row[j]
+            m_update = (g - old_m) * w1
+            old_v = v_row[j]
+            v_update = (g * g - old_v) * w2
+            m_row[j] = old_m + m_update
+            v_row[j] = old_v + v_update
+            p_row[j] = p_row[j] + neg_step * ((m_update + old_m) / (np.sqrt(v_update + old_v)
+                                                                   + e))
+
+
+def sparse_adam_update_(p, m, v, indices, rows, step, lr, beta1, beta2, eps, maximize=False):
+    """One lazy-Adam step on the rows `indices` (unique, as after coalescing) of `p`, `m` and
+    `v`, in place; the other rows and their moments are left untouched. The arithmetic is
+    torch.optim.SparseAdam's, operation by operation:
+
+        m_i += (g - m_i)(1 - beta1),  v_i += (g^2 - v_i)(1 - beta2)
+        p_i -= lr sqrt(1 - beta2^t) / (1 - beta1^t) m_i / (sqrt(v_i) + eps)
+    """
+    if not p.flags.c_contiguous or p.ndim < 1:
+        raise ValueError(f"SparseAdam: the parameter must be C-contiguous, got shape {p.shape}")
+    width = int(np.prod(p.shape[1:], dtype=np.int64))
+    table = p.reshape(p.shape[0], width)
+    rows = np.ascontiguousarray(rows, dtype=p.dtype).reshape(-1, width)
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    if rows.shape[0] != indices.shape[0]:
+        raise ValueError(f"SparseAdam: {indices.shape[0]} row indices for {rows.shape[0]} rows")
+    if indices.size and (indices.min() < 0 or indices.max() >= p.shape[0]):
+        raise IndexError(f"SparseAdam: row indices must lie in [0, {p.shape[0]}), got min "
+                         f"{indices.min()}, max {indices.max()}")
+    step_size = lr * (1.0 - beta2 ** step) ** 0.5 / (1.0 - beta1 ** step)
+    _sparse_adam_rows(table, m.reshape(table.shape), v.reshape(table.shape), indices, rows,
+                      float(beta1), float(beta2), float(eps), float(step_size),
+                      p.dtype.type(-1.0 if maximize else 1.0))

@@ -32,8 +32,8 @@ GEMM before the loop and the weight gradients are one GEMM each after it.
 
 Kernels are serial: one step is at most a few 10k elements, where a prange call costs more than
 it saves (PERF.md: fused LSTM-cell backward 15 us serial against 65 us parallel). Each loop
-touches two or three arrays so LLVM vectorizes it; float32 uses the vectorizable exp/tanh of
-`_fastmath`, float64 libm.
+touches two or three arrays so LLVM vectorizes it; float32 gates use a vectorizable rational
+tanh (below), float64 the accurate forms of `_fastmath` (libm).
 """
 import weakref
 
@@ -47,15 +47,13 @@ from kernels._checks import expect_float
 _GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
 
-# ---------------------------------------------------------------------------------------------
-# gate nonlinearities
-#
-# float32 gates use a clamped odd/even rational tanh (XNNPACK's 9/6 form: at most 8.3 ulp,
-# 5e-7 absolute, measured against float64 over [-20, 20]) and sigmoid(x) = (1 + tanh(x/2)) / 2
-# (3e-7 absolute; it returns 0 below x = -17, which a gate does not notice). Measured on
-# 32k float32 elements: tanh 9.6 us against 17 us for `_fastmath.tanh` (an exp and a
-# division), sigmoid 11.5 us against 23 us; the LSTM forward step (B32 H256) went from 34 us
-# to 18 us. float64 keeps the accurate `_fastmath` forms (libm), which the gradcheck sees.
+# Gate nonlinearities. float32 gates use a clamped odd/even rational tanh (XNNPACK's 9/6
+# form: at most 8.3 ulp, 5e-7 absolute, measured against float64 over [-20, 20]) and
+# sigmoid(x) = (1 + tanh(x/2)) / 2 (3e-7 absolute; it returns 0 below x = -17, which a gate
+# does not notice). Measured on 32k float32 elements: tanh 9.6 us against 17 us for
+# `_fastmath.tanh` (an exp and a division), sigmoid 11.5 us against 23 us; the LSTM forward
+# step (B32 H256) went from 34 us to 20 us. float64 keeps the accurate `_fastmath` forms
+# (libm), which the gradcheck sees.
 
 _f = np.float32
 _TANH_CLAMP = _f(7.623543739319)        # the rational is exactly +-1 from here on
@@ -101,9 +99,6 @@ overload(_gate_tanh, inline="always")(_by_dtype(_tanh_rational_f32, lambda x: fm
 overload(_gate_sigmoid, inline="always")(_by_dtype(_sigmoid_rational_f32,
                                                   lambda x: fm.sigmoid(x)))
 
-
-# ---------------------------------------------------------------------------------------------
-# fused pointwise steps (one row block of one time step)
 
 # Gate blocks are addressed as (B, G, H) views whose inner loops all start at 0: a loop over a
 # slice at an offset (a[r, 2 * H + j]) kept LLVM from vectorizing it (LSTM forward step,
@@ -324,9 +319,6 @@ def _rnn_step_backward(h, relu, grad_out, grad_h, grad_a):
                 ga[j] = dh[j] * (one - hr[j] * hr[j])
 
 
-# ---------------------------------------------------------------------------------------------
-# input checks
-
 def _check_cell(op, x, h, w_ih, w_hh, b_ih, b_hh, gates):
     expect_float(op, "input", x)
     if x.ndim != 2:
@@ -389,17 +381,14 @@ def _empty(dtype):
     return e
 
 
-# ---------------------------------------------------------------------------------------------
-# cells: one step on (N, I) inputs
-
 def lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step. x (N, I), h and c (N, H) -> (h', c', gates (N, 4H) activated, tanh(c'));
     the last two are what `lstm_cell_backward` needs."""
     hid = _check_cell("lstm_cell", x, h, w_ih, w_hh, b_ih, b_hh, 4)
     _check_state("lstm_cell", "cx", c, x.dtype, h.shape)
     n = x.shape[0]
-    a = np.matmul(x, w_ih.T)
-    hw = np.matmul(h, w_hh.T)
+    a = _projection(w_ih, x, w_hh, h)
+    hw = _zeros(a.shape, x.dtype)
     bias = _bias_sum(b_ih, b_hh, 4 * hid, x.dtype)
     state = np.array((h, c), x.dtype)             # the kernel replaces it by (h', c')
     saved = np.empty_like(state)
@@ -430,8 +419,8 @@ def gru_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step. x (N, I), h (N, H) -> (h', gates r, z, n (N, 3H), hn (N, H))."""
     hid = _check_cell("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh, 3)
     n = x.shape[0]
-    a = np.matmul(x, w_ih.T)
-    hw = np.matmul(h, w_hh.T)
+    a = _projection(w_ih, x)
+    hw = _projection(w_hh, h)
     state = np.array(h, x.dtype)                  # the kernel replaces it by h'
     saved = np.empty_like(state)
     hn = np.empty(h.shape, x.dtype)
@@ -466,8 +455,8 @@ def rnn_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh"
     """One Elman step, h' = tanh or relu (x w_ih^T + b_ih + h w_hh^T + b_hh); (N, H)."""
     relu = _nonlinearity("rnn_cell", nonlinearity)
     hid = _check_cell("rnn_cell", x, h, w_ih, w_hh, b_ih, b_hh, 1)
-    a = np.matmul(x, w_ih.T)
-    hw = np.matmul(h, w_hh.T)
+    a = _projection(w_ih, x, w_hh, h)
+    hw = _zeros(a.shape, x.dtype)
     state = np.array(h, x.dtype)                  # the kernel replaces it by h'
     saved = np.empty_like(state)
     h_new = np.empty(h.shape, x.dtype)
@@ -497,14 +486,36 @@ def _cell_products(x, h, w_ih, w_hh, grad_ax, grad_ah, need_x, need_h, need_w):
     return grad_x, grad_h, np.matmul(grad_ax.T, x), np.matmul(grad_ah.T, h)
 
 
+def _projection(w, x, w2=None, x2=None):
+    """x w^T (+ x2 w2^T) as a C-contiguous (N, G H) array. OpenBLAS is faster on w x^T than
+    on x w^T for a cell's shapes (B32: 68 against 105 us for I128, 130 against 205 us for
+    H256), so the product is taken that way round and the small result transposed."""
+    out = np.matmul(w, x.T)
+    if w2 is not None:
+        out += np.matmul(w2, x2.T)
+    return np.ascontiguousarray(out.T)
+
+
+_ZEROS = {}
+
+
+def _zeros(shape, dtype):
+    """A shared zero array, never written: a step kernel's hw when the cell already summed
+    both projections."""
+    key = (shape, np.dtype(dtype))
+    z = _ZEROS.get(key)
+    if z is None:
+        if len(_ZEROS) > 64:
+            _ZEROS.clear()
+        z = _ZEROS[key] = np.zeros(shape, dtype)
+    return z
+
+
 def _nonlinearity(op, nonlinearity):
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"{op}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
     return nonlinearity == "relu"
 
-
-# ---------------------------------------------------------------------------------------------
-# whole sequences in the packed layout
 
 def check_batch_sizes(op, batch_sizes, rows):
     """batch_sizes: int64 (T,), positive, non-increasing, summing to the packed row count."""

@@ -8,13 +8,12 @@ op in one of them is in `F` without an edit here.
 import importlib
 
 from autograd import ops
-from autograd.ops import (dropout, flatten, gelu, index_select, linear, log_softmax, maxout,
-                          one_hot, pad, prelu, reshape, sigmoid, softmax, softplus, tanh, where)
-from autograd.tensor import Tensor
+from autograd.ops import (dropout, flatten, gelu, linear, log_softmax, maxout, one_hot, pad,
+                          prelu, reshape, sigmoid, softmax, softplus, tanh)
 
 __all__ = ["relu", "relu6", "leaky_relu", "elu", "selu", "silu", "hardsigmoid", "hardtanh",
            "gelu", "sigmoid", "tanh", "softplus", "softmax", "log_softmax", "prelu", "maxout",
-           "dropout", "linear", "embedding", "pad", "one_hot", "flatten", "unflatten"]
+           "dropout", "linear", "pad", "one_hot", "flatten", "unflatten"]
 
 
 def _inplace(x, out, op):
@@ -60,29 +59,6 @@ def hardsigmoid(input, inplace=False):  # noqa: A002
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):  # noqa: A002
     out = ops.hardtanh(input, min_val, max_val)
     return _inplace(input, out, "hardtanh_") if inplace else out
-
-
-def embedding(input, weight, padding_idx=None):  # noqa: A002
-    """Rows of `weight` (V, D) at the int64 indices `input` (*) -> (*, D), with a dense
-    gradient; the row `padding_idx` receives no gradient, as in PyTorch.
-
-    A composition of index_select; an `embedding` op in the embedding family replaces it
-    here (see the export at the end of this file)."""
-    ids = input if isinstance(input, Tensor) else Tensor(input)
-    if ids.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be int64, got {ids.dtype}")
-    if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (V, D), got shape {weight.shape}")
-    rows = weight.shape[0]
-    if ids.data.size and (ids.data.min() < 0 or ids.data.max() >= rows):
-        raise IndexError(f"embedding: indices must be in [0, {rows}), got min "
-                         f"{ids.data.min()}, max {ids.data.max()}")
-    flat = ids.reshape(-1)
-    out = index_select(weight, 0, flat)
-    if padding_idx is not None:
-        # same values, but the padding positions take them from a detached copy
-        out = where(flat.reshape(-1, 1) == padding_idx % rows, out.detach(), out)
-    return out.reshape(*ids.shape, weight.shape[1])
 
 
 def unflatten(input, dim, sizes):  # noqa: A002

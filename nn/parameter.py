@@ -38,6 +38,3 @@ class Parameter(Tensor):
             copy.grad = Tensor(self.grad.data.copy())
         memo[id(self)] = copy
         return copy
-
-    def __reduce_ex__(self, protocol):
-        return Parameter, (self.data, self.requires_grad)

@@ -192,6 +192,8 @@ def test_repr_matches_pytorch(torch):
             (nn.Hardtanh(-2.0, 2.0), torch.nn.Hardtanh(-2.0, 2.0)),
             (nn.Softplus(), torch.nn.Softplus()), (nn.PReLU(3), torch.nn.PReLU(3)),
             (nn.Embedding(10, 3, padding_idx=0), torch.nn.Embedding(10, 3, padding_idx=0)),
+            (nn.Embedding(10, 3, max_norm=1.0, sparse=True),
+             torch.nn.Embedding(10, 3, max_norm=1.0, sparse=True)),
             (nn.Unflatten(1, (2, 3)), torch.nn.Unflatten(1, (2, 3))),
             (nn.ReLU(inplace=True), torch.nn.ReLU(inplace=True)),
             (nn.ModuleList([nn.Tanh()]), torch.nn.ModuleList([torch.nn.Tanh()])),

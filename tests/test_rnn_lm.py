@@ -174,3 +174,15 @@ def test_perplexity_of_a_uniform_model_is_the_vocabulary_size():
     loader = S.SeqDataLoader(corpus, 2, 8, rng=np.random.default_rng(0))
     assert L.evaluate_perplexity(model, loader) == pytest.approx(len(vocab), rel=1e-5)
     assert math.isfinite(L.evaluate_perplexity(model, loader))
+
+
+@pytest.mark.slow
+def test_char_lm_matches_pytorch_on_shakespeare(torch):
+    """The Shakespeare recipe and its PyTorch twin (same initial weights, minibatches and
+    Adam settings) reach the same validation perplexity after 200 steps, within 2%. Their
+    speed is compared by the benchmark runner, not here."""
+    from zoo.recipes import char_lm
+    result = char_lm.compare(steps=200, progress=False, val_chars=50_000)
+    ours, theirs = result["ours"]["val_perplexity"], result["torch"]["val_perplexity"]
+    assert ours < 20                                 # it learned (77 characters)
+    assert abs(ours / theirs - 1) < 0.02

@@ -20,9 +20,6 @@ def _weights(rng, mode, inp, hid, bias=True, dirs=1):
     return out
 
 
-# ---------------------------------------------------------------------------------------------
-# cells
-
 def _cell_samples(mode, params=({},)):
     def samples(rng):
         n, inp, hid = 3, 4, 5
@@ -91,9 +88,6 @@ def _torch_gru_cell(torch, x, h, *weights):
 def _torch_rnn_cell(torch, x, h, *weights, nonlinearity="tanh"):
     return _torch_cell(torch, "rnn", x, [h], weights, nonlinearity)
 
-
-# ---------------------------------------------------------------------------------------------
-# whole sequences
 
 # (label, options): every layout option alone, then combined
 _SEQUENCE_CASES = (
@@ -215,9 +209,6 @@ def _torch_gru(torch, x, h0, *weights, **kw):
 def _torch_rnn(torch, x, h0, *weights, **kw):
     return _torch_sequence(torch, "rnn", x, [h0], weights, **kw)
 
-
-# ---------------------------------------------------------------------------------------------
-# packing
 
 def _pack_samples(rng):
     lengths = np.array([2, 4, 1], np.int64)

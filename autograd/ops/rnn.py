@@ -114,9 +114,6 @@ class RNNCell(Function):
         return _unrow(grad_x, nd), _unrow(grad_h, nd), grad_w_ih, grad_w_hh, grad_b, grad_b
 
 
-# ---------------------------------------------------------------------------------------------
-# whole sequences
-
 def _layout(op, x, lengths, batch_sizes, sorted_indices, batch_first):
     """The packed rows of x and how to map back: (rows (R, I), batch_sizes, perm or None,
     index or None, padded (shape, layout rows) or None). `index` holds, for every packed row,
@@ -303,9 +300,6 @@ class RNN(Function):
         return _sequence_backward(ctx, 1, grad_out, grad_hn, None)
 
 
-# ---------------------------------------------------------------------------------------------
-# packing
-
 class PackPadded(Function):
     """Rows of a padded batch (T, N, *) or (N, T, *) in packed order:
     data = x.reshape(T N, *)[index]; the backward scatters the gradient back."""
@@ -338,9 +332,6 @@ class PadPacked(Function):
     def backward(ctx, grad_y):
         return grad_y.reshape((-1,) + grad_y.shape[2:])[ctx.index], None, None
 
-
-# ---------------------------------------------------------------------------------------------
-# public functions
 
 def _tensor_or_none(a):
     return None if a is None else as_float_tensor(a)

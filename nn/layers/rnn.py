@@ -23,9 +23,6 @@ from nn.parameter import Parameter
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
 
 
-# ---------------------------------------------------------------------------------------------
-# packed sequences (PyTorch's torch.nn.utils.rnn)
-
 class PackedSequence(NamedTuple):
     """A variable-length batch in the packed layout: `data` (R, *) holds the rows of every
     time step in turn, `batch_sizes` (T,) int64 how many sequences are still running at each
@@ -76,9 +73,6 @@ def pack_sequence(sequences, enforce_sorted=True):
     return pack_padded_sequence(pad_sequence(sequences), lengths,
                                 enforce_sorted=enforce_sorted)
 
-
-# ---------------------------------------------------------------------------------------------
-# cells
 
 class _CellBase(Module):
     gates = 1
@@ -187,9 +181,6 @@ class GRUCell(_CellBase):
                           self.bias_hh)
 
 
-# ---------------------------------------------------------------------------------------------
-# sequence layers
-
 class _RNNBase(Module):
     gates = 1
 
@@ -282,7 +273,8 @@ class _RNNBase(Module):
         if packed:
             x = input.data
             batch_sizes, sorted_indices = input.batch_sizes, input.sorted_indices
-            batch = int(batch_sizes.data[0])
+            sizes = batch_sizes.data if isinstance(batch_sizes, Tensor) else batch_sizes
+            batch = int(np.asarray(sizes)[0])
         else:
             if input.ndim not in (2, 3):
                 raise ValueError(f"{name}: expected a 3-D input (or 2-D unbatched), got shape "

@@ -10,6 +10,7 @@ from nn.optim.adam import Adam, AdamW
 from nn.optim.optimizer import Optimizer
 from nn.optim.rmsprop import RMSprop
 from nn.optim.sgd import SGD
+from nn.optim.sparse_adam import SparseAdam
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adagrad", "RMSprop", "Adadelta",
-           "lr_scheduler"]
+           "SparseAdam", "lr_scheduler"]
