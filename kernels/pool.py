@@ -467,7 +467,9 @@ def _adaptive_range(i, size, out):
     return (i * size) // out, ((i + 1) * size + out - 1) // out
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+# The window sum may be reassociated (vectorised): global average pooling over 32x32 planes
+# 3x faster than the strict order; no other fast-math flag.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath={"reassoc"})
 def _adaptive_avg_planes(x, y, p0, p1):
     h = x.shape[1]
     w = x.shape[2]

@@ -461,3 +461,80 @@ def test_transformed_dataset_draws_per_image_and_is_seeded():
     same = TransformedDataset(TensorDataset(np.repeat(x[:1], 8, 0), y[:8]), augment)
     batch = next(iter(DataLoader(same, batch_size=8)))[0].data
     assert len({b.tobytes() for b in batch}) > 1                  # each image its own crop
+
+
+def test_resnet_fashion_torch_twin_trains_identically_in_float64():
+    """The comparison's PyTorch model: same keys and shapes, and from the same weights on the
+    same batches the two libraries' training runs agree to rounding in float64."""
+    from zoo.recipes.resnet_fashion import CONFIG, load, torch_resnet18
+    data = load({**CONFIG, "limit": 96})
+    ag.manual_seed(0)
+    ours = resnet18(image_size=28, width=4).double()
+    theirs = torch_resnet18(1, 10, 4, "imagenet").double()
+    assert sorted(ours.state_dict()) == sorted(theirs.state_dict())
+    theirs.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in ours.state_dict().items()})
+    sgd = dict(lr=0.05, momentum=0.9, weight_decay=5e-4)
+    ours_opt = nn.optim.SGD(ours.parameters(), **sgd)
+    torch_opt = torch.optim.SGD(theirs.parameters(), **sgd)
+    for step in range(3):
+        x = data.x_train[32 * step:32 * (step + 1)].astype(np.float64)
+        y = data.y_train[32 * step:32 * (step + 1)]
+        ours_opt.zero_grad()
+        loss = F.cross_entropy(ours(ag.tensor(x)), ag.tensor(y))
+        loss.backward()
+        ours_opt.step()
+        torch_opt.zero_grad()
+        torch_loss = torch.nn.functional.cross_entropy(theirs(torch.from_numpy(x)),
+                                                       torch.from_numpy(y))
+        torch_loss.backward()
+        torch_opt.step()
+        assert abs(loss.item() - torch_loss.item()) < 1e-9
+    for key, value in theirs.state_dict().items():
+        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=1e-7,
+                                   atol=1e-9)
+
+
+def test_lenet_recipe_on_mnist_5k():
+    from zoo.recipes import lenet_mnist
+    model, history = lenet_mnist.train(data="mnist_5k", epochs=1, progress=False)
+    assert history["val_acc"][-1] > 0.5                         # 63 steps; chance is 0.1
+
+
+@pytest.mark.slow
+def test_resnet_fashion_recipe_compares_with_torch():
+    from zoo.recipes import resnet_fashion
+    _, history = resnet_fashion.train(width=4, limit=256, batch_size=64, compare=True,
+                                      progress=False)
+    ours, theirs = history, history["torch"]
+    assert len(ours["seconds"]) == len(theirs["seconds"]) == 1
+    assert 0.0 <= ours["test_acc"] <= 1.0 and 0.0 <= theirs["test_acc"] <= 1.0
+    assert abs(ours["train_loss"][-1] - theirs["train_loss"]) < 0.05   # same start, batches
+
+
+def test_finetune_recipe_replaces_the_head_with_a_faster_group():
+    from zoo.recipes import finetune
+    model, history = finetune.train(width=4, pretrain_limit=256, per_class=8, epochs=1,
+                                    scratch=False, progress=False)
+    assert model[-1].out_features == len(finetune.TARGET_CLASSES)
+    assert set(history) >= {"val_acc", "pretrain"}
+    assert len(history["pretrain"]["val_acc"]) == 1
+
+
+def test_finetune_parameter_groups():
+    from zoo.recipes.finetune import replace_head
+    model = resnet18(num_classes=5, image_size=28, width=4)
+    old = model[-1]
+    head = replace_head(model, 3)
+    assert model[-1] is head and head is not old and head.out_features == 3
+    body = list(model[:-1].parameters())
+    assert len(body) + 2 == len(list(model.parameters()))
+    optimizer = nn.optim.SGD([{"params": body}, {"params": head.parameters(), "lr": 0.1}],
+                             lr=0.01)
+    assert [g["lr"] for g in optimizer.param_groups] == [0.01, 0.1]
+
+
+@pytest.mark.slow
+def test_lenet_reaches_98_8_percent_on_mnist_in_3_epochs():
+    from zoo.recipes import lenet_mnist
+    _, history = lenet_mnist.train(progress=False)
+    assert len(history["val_acc"]) == 3 and history["val_acc"][-1] >= 0.988
