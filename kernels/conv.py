@@ -30,16 +30,13 @@ thread, the shares are independent, and on a loaded machine (load average 9) thi
 the LeNet conv2 backward at 4 ms where BLAS's own threads took 50-300 ms. Without access to
 OpenBLAS's thread count (another BLAS build) the batch runs as one share with BLAS's threads.
 """
-import ctypes
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
 
 from kernels._checks import expect_float, expect_ndim, expect_same_dtype
-from kernels._runtime import NUM_THREADS
+from kernels._runtime import NUM_THREADS, WORKERS, blas_thread_controls_available
 
 # Elements of `cols` per batch chunk of one worker: large enough that each GEMM has thousands
 # of columns, small enough that cols stays in the core's cache between im2col and the GEMM.
@@ -47,89 +44,6 @@ CHUNK_ELEMENTS = 1 << 19
 # Multiply-adds below which a call runs in the calling thread (a worker hand-off costs
 # ~20-50 us).
 PARALLEL_MIN_MACS = 1 << 21
-
-
-def _blas_thread_controls():
-    """(get, set) of the thread count of the OpenBLAS that numpy loaded, or None."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = sorted({line.split()[-1] for line in maps
-                            if "openblas" in line.lower() and "/" in line})
-    except OSError:
-        return None
-    for path in paths:
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix in ("scipy_", ""):
-            for suffix in ("64_", ""):
-                get = getattr(lib, f"{prefix}openblas_get_num_threads{suffix}", None)
-                put = getattr(lib, f"{prefix}openblas_set_num_threads{suffix}", None)
-                if get is not None and put is not None:
-                    get.restype = ctypes.c_int
-                    put.argtypes = [ctypes.c_int]
-                    return get, put
-    return None
-
-
-_BLAS_THREADS = _blas_thread_controls()
-
-
-class _Workers:
-    """A pool of NUM_THREADS threads for the batch shares. While shares run, OpenBLAS is set
-    to one thread (its count is process-wide, even through `openblas_set_num_threads_local`)
-    and restored afterwards. The pool is recreated after a fork (a child process does not
-    inherit the parent's threads)."""
-
-    def __init__(self):
-        self._pool = None
-        self._pid = None
-        self._lock = threading.Lock()
-        self._active = 0
-        self._saved = 1
-
-    def run(self, fn, shares, blas=True):
-        """fn(lo, hi) for every share, in parallel; the results in share order. `blas`: the
-        shares call BLAS (which then runs single-threaded)."""
-        if len(shares) == 1:
-            return [fn(*shares[0])]
-        blas = blas and _BLAS_THREADS is not None
-        with self._lock:
-            if self._pool is None or self._pid != os.getpid():
-                self._pool = ThreadPoolExecutor(NUM_THREADS, "tapegrad-kernels")
-                self._pid = os.getpid()
-            if blas:
-                if self._active == 0:
-                    self._saved = _BLAS_THREADS[0]()
-                    if self._saved != 1:
-                        _BLAS_THREADS[1](1)
-                self._active += 1
-        try:
-            futures = [self._pool.submit(fn, lo, hi) for lo, hi in shares]
-            return [f.result() for f in futures]
-        finally:
-            if blas:
-                with self._lock:
-                    self._active -= 1
-                    if self._active == 0 and self._saved != 1:
-                        _BLAS_THREADS[1](self._saved)
-
-
-_WORKERS = _Workers()
-
-
-def parallel_ranges(fn, n, work, min_work):
-    """fn(lo, hi) over contiguous ranges splitting range(n) between the worker threads (fn
-    must run nogil Numba code, and no BLAS); a single call fn(0, n) in the calling thread
-    when `work` is below `min_work`. Returns the results in range order. The pooling and
-    normalisation kernels use this instead of `prange`: no OpenMP pool to compile (a
-    parallel=True kernel costs 2.5-3 s from a cold cache) or to spin against BLAS."""
-    parts = min(n, NUM_THREADS)
-    if parts < 2 or work < min_work:
-        return [fn(0, n)]
-    shares = [(k * n // parts, (k + 1) * n // parts) for k in range(parts)]
-    return _WORKERS.run(fn, shares, blas=False)
 
 
 _SCRATCH = threading.local()
@@ -165,7 +79,7 @@ def _chunk_source(x, n0, nb, g):
 def _shares(n, macs):
     """Contiguous batch ranges, one per worker (a single range for small calls)."""
     parts = min(n, NUM_THREADS)
-    if parts < 2 or macs < PARALLEL_MIN_MACS or _BLAS_THREADS is None:
+    if parts < 2 or macs < PARALLEL_MIN_MACS or not blas_thread_controls_available():
         return [(0, n)]
     return [(k * n // parts, (k + 1) * n // parts) for k in range(parts)]
 
@@ -274,7 +188,7 @@ def _conv_forward(x, w, bias, stride, padding, dilation, groups, oh, ow):
             np.matmul(w3, c3, out=pb.reshape(groups, g.co // groups, width))
             _scatter_rows(pb, np.zeros(g.co, x.dtype) if b is None else b, y3, n0, nb)
 
-    _WORKERS.run(share, _shares(g.n, g.macs()))
+    WORKERS.run(share, _shares(g.n, g.macs()))
     return y
 
 
@@ -364,7 +278,7 @@ def _conv_backward(grad_y, x_shape, x, w, stride, padding, dilation, groups, nee
                     _col2im(cb, grad_x[n0:n0 + nb], *g.taps())
         return part_w, part_b
 
-    parts = _WORKERS.run(share, _shares(g.n, g.macs()))
+    parts = WORKERS.run(share, _shares(g.n, g.macs()))
     if need_weight:
         grad_w = parts[0][0]
         for part_w, _ in parts[1:]:

@@ -15,7 +15,7 @@ dropout2d: y = x s[n, c], s = mask / (1 - p), grad_x = g s[n, c].
 Statistics are accumulated in float64 (also for float32 input) with a two-pass variance, and
 every kernel passes over one channel / row / group at a time, so the second and third passes
 read the data from cache. Channels (rows, groups) are independent and are split between the
-worker threads above a size threshold (`kernels.conv.parallel_ranges`); per-channel affine
+worker threads above a size threshold (`kernels._runtime.parallel_ranges`); per-channel affine
 gradients of layer and group norm are summed from per-range partials, never by two threads
 into one slot.
 """
@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit
 
 from kernels._checks import expect_float, expect_ndim, expect_same_dtype
-from kernels.conv import parallel_ranges
+from kernels._runtime import parallel_ranges
 
 
 # Sums may be reassociated (and so vectorised): float64 accumulators, no other fast-math

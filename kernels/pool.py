@@ -17,13 +17,13 @@ Output size (floor mode): (H + 2 ph - dh (KH - 1) - 1) // sh + 1; ceil mode roun
 drops a last window that would start in the right padding.
 
 Planes are independent: above a size threshold they are split between the worker threads
-(`kernels.conv.parallel_ranges`), and each plane's gradient is written by one thread only.
+(`kernels._runtime.parallel_ranges`), and each plane's gradient is written by one thread only.
 """
 import numpy as np
 from numba import njit
 
 from kernels._checks import expect_float, expect_ndim
-from kernels.conv import parallel_ranges
+from kernels._runtime import parallel_ranges
 
 # Elements below which a pooling call runs in the calling thread: handing work to the worker
 # threads costs 20-50 us, the time of a pass over ~256k float32 elements.

@@ -87,15 +87,13 @@ class Module:
             raise AttributeError(
                 f"{type(self).__name__}: call super().__init__() before assigning '{name}'")
         params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
-        if isinstance(value, Parameter):
-            buffers.pop(name, None)
+        if isinstance(value, (Parameter, Module)):
+            table = params if isinstance(value, Parameter) else modules
+            for other in (params, buffers, modules):
+                if other is not table:
+                    other.pop(name, None)
             d["_non_persistent"].discard(name)
-            modules.pop(name, None)
-            params[name] = value
-        elif isinstance(value, Module):
-            params.pop(name, None)
-            buffers.pop(name, None)
-            modules[name] = value
+            table[name] = value            # a re-assigned name keeps its place in the order
         elif name in params:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}.{name} is a Parameter; assign a "

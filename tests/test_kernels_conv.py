@@ -3,6 +3,7 @@ serial and the parallel paths and with the batch split into several chunks."""
 import numpy as np
 import pytest
 
+from kernels import _runtime as runtime
 from kernels import conv as kconv
 from kernels import norm as knorm
 from kernels import pool as kpool
@@ -89,8 +90,8 @@ def test_conv2d_matches_reference(case, chunked, monkeypatch):
 
 def test_conv2d_worker_shares_float32(monkeypatch):
     """The batch split between worker threads, each share in several chunks."""
-    assert len(kconv._shares(7, 1 << 30)) == min(7, kconv.NUM_THREADS) or \
-        kconv._BLAS_THREADS is None
+    blas = runtime._BLAS_THREADS
+    assert len(kconv._shares(7, 1 << 30)) == min(7, kconv.NUM_THREADS) or blas is None
     monkeypatch.setattr(kconv, "PARALLEL_MIN_MACS", 0)
     monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 2000)
     rng = np.random.default_rng(1)
@@ -98,10 +99,10 @@ def test_conv2d_worker_shares_float32(monkeypatch):
     w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
     b = rng.standard_normal(6).astype(np.float32)
     args = ((2, 1), (1, 1, 0, 2), (1, 2), 2)
-    threads = kconv._BLAS_THREADS[0]() if kconv._BLAS_THREADS else None
+    threads = blas[0]() if blas else None
     y = kconv.conv2d_forward(x, w, b, *args)
     if threads is not None:                      # BLAS's thread count is restored
-        assert kconv._BLAS_THREADS[0]() == threads
+        assert blas[0]() == threads
     assert y.dtype == np.float32
     ref, grads = conv2d_reference(x.astype(np.float64), w.astype(np.float64),
                                   b.astype(np.float64), *args)

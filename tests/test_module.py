@@ -42,6 +42,8 @@ def test_registration_order_and_names():
 
 def test_reassignment_and_deletion():
     block = Block()
+    block.fc.weight = nn.Parameter(ag.zeros(4, 3))
+    assert [n for n, _ in block.fc.named_parameters()] == ["weight", "bias"]   # order kept
     block.fc = nn.Linear(3, 4, bias=False)
     assert [n for n, _ in block.named_parameters()] == ["scale", "fc.weight"]
     block.scale = None

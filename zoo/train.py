@@ -87,9 +87,10 @@ def fit(model, loss, optimizer, train_loader, epochs, val_loader=None, scheduler
         total = seen = correct = 0
         counter = accuracy
         # one bar per epoch; with many epochs only the last one stays on screen
-        bar = tqdm(train_loader, desc=f"epoch {epoch}/{epochs}", disable=not progress,
-                   leave=epochs <= 10 or epoch == epochs, dynamic_ncols=True)
-        for step, batch in enumerate(bar):
+        bar = tqdm(total=_length(train_loader), desc=f"epoch {epoch}/{epochs}",
+                   disable=not progress, leave=epochs <= 10 or epoch == epochs,
+                   dynamic_ncols=True)
+        for step, batch in enumerate(train_loader):
             inputs, target = _split(batch)
             optimizer.zero_grad()
             output = model(*inputs)
@@ -105,6 +106,7 @@ def fit(model, loss, optimizer, train_loader, epochs, val_loader=None, scheduler
                 counter = _resolve_accuracy(accuracy, output, target)
             if counter is not None:
                 correct += counter(output.detach(), target)
+            bar.update()
             if progress and step % 10 == 0:
                 bar.set_postfix(_postfix(total / seen, correct / seen if counter else None),
                                 refresh=False)
@@ -125,6 +127,13 @@ def fit(model, loss, optimizer, train_loader, epochs, val_loader=None, scheduler
         bar.close()
         _step_scheduler(scheduler, val["loss"] if val else history["train_loss"][-1])
     return history
+
+
+def _length(loader):
+    try:
+        return len(loader)
+    except TypeError:
+        return None
 
 
 def _postfix(loss, acc, prefix=""):

@@ -251,6 +251,22 @@ def _torch_pad(torch, data, batch_sizes, sorted_indices, batch_first=False, padd
                                                   total_length)[0]
 
 
+def _pad_sequence_samples(rng):
+    yield Sample(tuple(values(rng, (n, 3)) for n in (2, 4, 1)), wrt=(0, 1, 2),
+                 label="time-major")
+    yield Sample(tuple(values(rng, (n, 2, 2)) for n in (3, 1)), {"batch_first": True,
+                                                                 "padding_value": -1.0},
+                 wrt=(0, 1), label="batch-first-3d")
+
+
+def _pad_sequence(*sequences, **kw):
+    return ops.pad_sequence(list(sequences), **kw)
+
+
+def _torch_pad_sequence(torch, *sequences, **kw):
+    return torch.nn.utils.rnn.pad_sequence(list(sequences), **kw)
+
+
 _NONLINEARITY = ({"nonlinearity": "tanh"}, {"nonlinearity": "relu"})
 
 OPS = [
@@ -263,4 +279,6 @@ OPS = [
     OpInfo("rnn", _rnn, (ops.RNN,), _sequence_samples("rnn", _NONLINEARITY), _torch_rnn),
     OpInfo("pack_padded", _pack, (ops.PackPadded,), _pack_samples, _torch_pack),
     OpInfo("pad_packed", _pad, (ops.PadPacked,), _pad_samples, _torch_pad),
+    OpInfo("pad_sequence", _pad_sequence, (ops.PadPacked,), _pad_sequence_samples,
+           _torch_pad_sequence),
 ]

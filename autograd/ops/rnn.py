@@ -23,12 +23,13 @@ import numpy as np
 
 from autograd.function import Function
 from autograd.ops._util import as_float_tensor
+from autograd.ops.shape import cat
 from autograd.tensor import Tensor
 from kernels import rnn as K
 
 __all__ = ["LSTMCell", "GRUCell", "RNNCell", "LSTM", "GRU", "RNN", "PackPadded", "PadPacked",
            "lstm_cell", "gru_cell", "rnn_cell", "lstm", "gru", "rnn", "pack_padded",
-           "pad_packed"]
+           "pad_packed", "pad_sequence"]
 
 
 def _rows(a):
@@ -468,3 +469,24 @@ def pad_packed(data, batch_sizes, sorted_indices=None, batch_first=False, paddin
                                   perm=perm)
     shape = ((batch, steps) if batch_first else (steps, batch)) + data.shape[1:]
     return PadPacked.apply(data, index, shape, padding_value=padding_value), lengths
+
+
+def pad_sequence(sequences, batch_first=False, padding_value=0.0):
+    """Sequences of shapes (L_i, *) stacked into one padded batch (T, N, *), T = max L_i
+    (or (N, T, *) with batch_first), `padding_value` past each length; PyTorch's
+    pad_sequence."""
+    sequences = [as_float_tensor(s) for s in sequences]
+    if not sequences:
+        raise ValueError("pad_sequence: expected at least one sequence")
+    tail = sequences[0].shape[1:]
+    for i, s in enumerate(sequences):
+        if s.ndim == 0 or s.shape[1:] != tail:
+            raise ValueError(f"pad_sequence: every sequence must be (L, *{tail}), sequence {i} "
+                             f"has shape {s.shape}")
+    lengths = [int(s.shape[0]) for s in sequences]
+    steps, batch = max(lengths), len(sequences)
+    rows = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
+    seq = np.repeat(np.arange(batch, dtype=np.int64), lengths)
+    index = seq * steps + rows if batch_first else rows * batch + seq
+    shape = ((batch, steps) if batch_first else (steps, batch)) + tuple(tail)
+    return PadPacked.apply(cat(sequences, dim=0), index, shape, padding_value=padding_value)

@@ -13,7 +13,6 @@ from typing import NamedTuple
 import numpy as np
 
 import autograd
-from autograd import ops
 from autograd.tensor import Tensor
 from nn import functional as F
 from nn import init
@@ -57,14 +56,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0):
     """Stack sequences of shapes (L_i, *) into one padded batch (T, N, *), T = max L_i."""
-    lengths = [int(s.shape[0]) for s in sequences]
-    steps, batch = max(lengths), len(sequences)
-    rows = np.concatenate([np.arange(n, dtype=np.int64) for n in lengths])
-    seq = np.repeat(np.arange(batch, dtype=np.int64), lengths)
-    index = seq * steps + rows if batch_first else rows * batch + seq
-    shape = ((batch, steps) if batch_first else (steps, batch)) + tuple(sequences[0].shape[1:])
-    return ops.PadPacked.apply(autograd.cat(list(sequences), dim=0), index, shape,
-                               padding_value=padding_value)
+    return F.pad_sequence(sequences, batch_first=batch_first, padding_value=padding_value)
 
 
 def pack_sequence(sequences, enforce_sorted=True):
