@@ -358,7 +358,8 @@ def _ours_sgns_loss(L, in_emb, out_emb, centers, contexts, labels, mask, mask_su
     call), else the same composition of ops as PyTorch's."""
     fused = getattr(L.F, "negative_sampling_loss", None)
     if fused is not None:
-        return lambda: fused(in_emb.weight, out_emb.weight, centers, contexts, labels, mask)
+        flat = centers.reshape(-1)
+        return lambda: fused(flat, contexts, labels, mask, in_emb.weight, out_emb.weight)
     return _sgns_loss(L, in_emb, out_emb, centers, contexts, labels, mask, mask_sums)
 
 

@@ -430,7 +430,7 @@ def _pair_terms(x, labels, mask, e, terms, coef):
         coef[i] = m * ((one if xi >= zero else e[i]) / (one + e[i]) - lab)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", nogil=True)
 def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad,
                coalesce_centers, x, e, terms, coef, losses, grad_u, u_ids, grad_v, v_ids):
     """Losses of every row; with want_grad, the gradient rows for a loss gradient of
@@ -617,7 +617,7 @@ def sparse_adam_update_(p, m, v, indices, rows, step, lr, beta1, beta2, eps, max
                       p.dtype.type(-1.0 if maximize else 1.0))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _noise_words(forbidden, allowed, per_row, accept, alias, seed, out):
     np.random.seed(seed)
     vocab = accept.shape[0]

@@ -13,7 +13,8 @@ must not run inside a prange). Transposed operands are passed as views: numpy ha
 BLAS with a transpose flag, without a copy. A batch of rows times one matrix, (..., m, k) @
 (k, n), is folded into a single (rows, k) @ (k, n) GEMM, and its weight gradient is one GEMM
 over all rows instead of a batched product and a sum. The bias is added in place by a Numba
-loop after the GEMM writes its preallocated output.
+loop after the GEMM writes its preallocated output (1.3 us at 64x256, numpy's in-place add
+3.3 us; the GEMM itself is 0.26 ms on one thread).
 """
 import numpy as np
 from numba import njit

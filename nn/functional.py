@@ -77,5 +77,5 @@ def _export(family):
 
 
 # by module path: a family's own function may shadow its module's name in `autograd.ops`
-for _family in ("loss", "conv", "pool", "norm", "rnn", "embedding"):
+for _family in ("loss", "conv", "pool", "normalization", "rnn", "embedding"):
     _export(importlib.import_module(f"autograd.ops.{_family}"))

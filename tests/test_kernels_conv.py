@@ -5,7 +5,7 @@ import pytest
 
 from kernels import _runtime as runtime
 from kernels import conv as kconv
-from kernels import norm as knorm
+from kernels import normalization as knorm
 from kernels import pool as kpool
 
 

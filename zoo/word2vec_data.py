@@ -12,7 +12,9 @@ loop per word), so the data side keeps up with the fused training step.
     for batch in skipgram_batches(corpus, vocab, noise, rng, batch_size=512):
         batch.centers, batch.columns, batch.labels, batch.mask ...
 """
+import queue
 import re
+import threading
 from collections import Counter
 from typing import NamedTuple
 
@@ -22,7 +24,7 @@ from kernels.embedding import noise_words
 
 __all__ = ["tokenize", "Vocab", "Corpus", "NoiseSampler", "discard_probability", "subsample",
            "context_windows", "SkipGramBatch", "CbowBatch", "PairBatch", "skipgram_batches",
-           "cbow_batches", "pair_batches", "cooccurrence", "subword_ngrams"]
+           "cbow_batches", "pair_batches", "prefetch", "cooccurrence", "subword_ngrams"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
@@ -95,19 +97,28 @@ class Vocab:
         return f"Vocab({len(self)} words, min_count={self.min_count})"
 
 
-def discard_probability(counts, t=1e-4):
-    """Subsampling: word w is dropped with probability max(1 - sqrt(t / f(w)), 0), f(w) its
-    share of the corpus (d2l's formula)."""
+def discard_probability(counts, t=1e-4, formula="d2l"):
+    """Subsampling: the probability of dropping each occurrence of word w, f(w) its share of
+    the corpus. formula 'd2l': max(1 - sqrt(t / f(w)), 0) (Mikolov et al., d2l's formula);
+    'word2vec': max(1 - (sqrt(f(w) / t) + 1) t / f(w), 0), the one word2vec.c and gensim run,
+    which for the same t keeps more of the mid-frequency words (at f = 4t it keeps 3/4 of
+    them where 'd2l' keeps 1/2)."""
     freq = counts / counts.sum()
-    return np.maximum(1.0 - np.sqrt(t / freq), 0.0)
+    if formula == "d2l":
+        return np.maximum(1.0 - np.sqrt(t / freq), 0.0)
+    if formula == "word2vec":
+        return np.maximum(1.0 - (np.sqrt(freq / t) + 1.0) * t / freq, 0.0)
+    raise ValueError(f"discard_probability: formula must be 'd2l' or 'word2vec', got "
+                     f"{formula!r}")
 
 
-def subsample(corpus, counts, t, rng):
+def subsample(corpus, counts, t, rng, formula="d2l"):
     """A new Corpus with frequent words dropped at random (`discard_probability`); sentence
     boundaries are kept, so windows never cross them."""
     if not t:
         return corpus
-    keep = rng.random(corpus.ids.size) >= discard_probability(counts, t)[corpus.ids]
+    drop = discard_probability(counts, t, formula)
+    keep = rng.random(corpus.ids.size) >= drop[corpus.ids]
     kept_before = np.concatenate([[0], np.cumsum(keep)])
     return Corpus(corpus.ids[keep], kept_before[corpus.starts])
 
@@ -199,10 +210,11 @@ def _chunks(corpus, chunk_words):
         yield Corpus(corpus.ids[starts[0]:starts[-1]], starts - starts[0])
 
 
-def _epoch(corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size):
+def _epoch(corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size,
+           subsampling):
     """Shared driver: per chunk, subsample, draw windows, build rows, shuffle, slice."""
     for chunk in _chunks(corpus, chunk_words):
-        kept = subsample(chunk, vocab.counts, sample, rng)
+        kept = subsample(chunk, vocab.counts, sample, rng, subsampling)
         centers, contexts, valid = context_windows(kept, max_window, rng)
         if centers.size == 0:
             continue
@@ -217,7 +229,7 @@ def _epoch(corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch
 
 
 def skipgram_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_noise=5,
-                     sample=1e-4, chunk_words=100_000):
+                     sample=1e-4, chunk_words=100_000, subsampling="d2l"):
     """One epoch of skip-gram minibatches with negative sampling (SkipGramBatch); noise words
     never equal one of the row's context words."""
     width = 2 * max_window
@@ -233,12 +245,13 @@ def skipgram_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, nu
         return centers, columns, labels, mask
 
     for (centers, columns, labels, mask), words in _epoch(
-            corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size):
+            corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size,
+            subsampling):
         yield SkipGramBatch(centers, columns, labels, mask, words)
 
 
 def cbow_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_noise=5,
-                 sample=1e-4, chunk_words=100_000):
+                 sample=1e-4, chunk_words=100_000, subsampling="d2l"):
     """One epoch of CBOW minibatches (CbowBatch): predict each word from the bag of its
     context words; K noise words per target, never the target itself."""
 
@@ -247,7 +260,8 @@ def cbow_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_no
         return centers, contexts, valid, words
 
     for (centers, contexts, valid, noise_words), words in _epoch(
-            corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size):
+            corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size,
+            subsampling):
         sizes = valid.sum(1)
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         columns = np.concatenate([centers[:, None], noise_words], 1)
@@ -258,15 +272,53 @@ def cbow_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_no
 
 
 def pair_batches(corpus, vocab, rng, batch_size=4096, max_window=5, sample=1e-4,
-                 chunk_words=100_000):
+                 chunk_words=100_000, subsampling="d2l"):
     """One epoch of (center, context) pairs (PairBatch), for hierarchical softmax."""
 
     def make_rows(centers, contexts, valid):
         return np.repeat(centers, valid.sum(1)), contexts[valid]
 
     for (centers, targets), words in _epoch(corpus, vocab, rng, sample, max_window,
-                                            chunk_words, make_rows, batch_size):
+                                            chunk_words, make_rows, batch_size, subsampling):
         yield PairBatch(centers, targets, words)
+
+
+def prefetch(batches, depth=8):
+    """Iterate over `batches` while a background thread makes the next ones. The training
+    step runs on one core (it is bound by memory); the batches' numpy and Numba work, which
+    releases the GIL, takes the other. An exception in the thread is raised here."""
+    buffer = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for batch in batches:
+                if stop.is_set():
+                    return
+                buffer.put(batch)
+        except BaseException as error:       # handed to the consumer, raised there
+            buffer.put((done, error))
+            return
+        buffer.put((done, None))
+
+    thread = threading.Thread(target=produce, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = buffer.get()
+            if type(item) is tuple and len(item) == 2 and item[0] is done:
+                if item[1] is not None:
+                    raise item[1]
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():             # unblock a producer waiting on a full queue
+            try:
+                buffer.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
 
 
 def cooccurrence(corpus, vocab_size, window=10):

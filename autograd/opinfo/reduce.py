@@ -211,7 +211,7 @@ OPS = [
                   lambda rng: [Sample((values(rng, (3, 4), 500.0, 520.0),), {"dim": 1},
                                       label="large")]),
            _torch_logsumexp),
-    OpInfo("norm", ops.reduce.norm, (ops.Norm,), _norm_samples, _torch_all_dims("norm")),
+    OpInfo("norm", ops.norm, (ops.Norm,), _norm_samples, _torch_all_dims("norm")),
     OpInfo("cumsum", ops.cumsum, (ops.CumSum,), _cumsum_samples, "torch.cumsum"),
 ]
 OPS += [OpInfo(f"{name}_dtype", _with_dtype(getattr(ops, name)), (cls, ops.Cast), _dtype_samples,

@@ -10,7 +10,7 @@ from autograd.ops.index import *  # noqa: F401,F403
 from autograd.ops.loss import *  # noqa: F401,F403
 from autograd.ops.conv import *  # noqa: F401,F403
 from autograd.ops.pool import *  # noqa: F401,F403
-from autograd.ops.norm import *  # noqa: F401,F403
+from autograd.ops.normalization import *  # noqa: F401,F403
 from autograd.ops.rnn import *  # noqa: F401,F403
 from autograd.ops.embedding import *  # noqa: F401,F403
 from autograd.ops.activation import *  # noqa: F401,F403

@@ -82,10 +82,7 @@ class MatrixTranspose(Function):
 
 def matmul(a, b):
     """a @ b with numpy's (and PyTorch's) rules for 1-D operands and broadcast batch dims."""
-    a = as_tensor(a)
-    b = as_tensor(b)
-    km.matmul_shape(a.data.shape, b.data.shape)
-    return Matmul.apply(a, b)
+    return Matmul.apply(as_tensor(a), as_tensor(b))
 
 
 def mm(a, b):

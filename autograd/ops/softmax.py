@@ -5,9 +5,11 @@
 
 Both save only their output. `dtype=` casts the input first, as in PyTorch.
 """
+import numpy as np
+
 from autograd import dtypes
 from autograd.function import Function
-from autograd.ops._util import as_tensor
+from autograd.ops._util import as_tensor, normalize_dim
 from autograd.ops.pointwise import cast
 from kernels import softmax as ks
 
@@ -51,18 +53,18 @@ def _prepare(x, dim, dtype, op):
     if x.data.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point tensor, got {x.data.dtype}; pass "
                         f"dtype=float32 or convert it with .float()")
-    if not isinstance(dim, int):
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
-    return x
+    return x, normalize_dim(int(dim), x.ndim, op)
 
 
 def softmax(x, dim, dtype=None):
     """exp(x) / sum(exp(x)) along `dim`, stable for any magnitude of x."""
-    x = _prepare(x, dim, dtype, "softmax")
+    x, dim = _prepare(x, dim, dtype, "softmax")
     return Softmax.apply(x, dim)
 
 
 def log_softmax(x, dim, dtype=None):
     """x - logsumexp(x) along `dim`, stable for any magnitude of x."""
-    x = _prepare(x, dim, dtype, "log_softmax")
+    x, dim = _prepare(x, dim, dtype, "log_softmax")
     return LogSoftmax.apply(x, dim)

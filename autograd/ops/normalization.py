@@ -19,7 +19,7 @@ from autograd import random as _random
 from autograd.function import Function
 from autograd.ops._util import as_tensor
 from autograd.tensor import Tensor
-from kernels import norm as knorm
+from kernels import normalization as knorm
 
 
 __all__ = ["BatchNorm", "LayerNorm", "GroupNorm", "Dropout2d", "batch_norm", "layer_norm",
