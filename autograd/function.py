@@ -19,14 +19,14 @@ FREED = ("freed",)   # `Node.saved` after a backward without retain_graph
 class Node:
     """One recorded op: the ctx of its forward, then the tape's node for its backward."""
 
-    __slots__ = ("fn", "parents", "slots", "shapes", "saved", "versions", "hooks", "outputs",
-                 "__dict__", "__weakref__")
+    __slots__ = ("fn", "parents", "slots", "shapes", "saved", "versions", "__dict__",
+                 "__weakref__")
+    hooks = None        # {output slot: [hook, ...]} once a hook is registered
+    outputs = None      # (shape, dtype) per output, for multi-output ops only
 
     def __init__(self, fn):
         self.fn = fn
         self.saved = ()
-        self.hooks = None
-        self.outputs = None     # (shape, dtype) per output, for multi-output ops only
 
     @property
     def needs_input_grad(self):
@@ -50,8 +50,8 @@ class Node:
 
     def free(self):
         """Drop everything the backward kept (saved arrays, op attributes)."""
-        self.saved = FREED
         self.__dict__.clear()
+        self.saved = FREED
 
 
 class AccumulateGrad:
@@ -133,41 +133,36 @@ def _wrap_many(ctx, args, parents, results, record):
 
 
 def _record(ctx, args, parents, out_shape, outs):
-    """Fill in the tape fields of `ctx`: the edges to the inputs, the shapes to reduce
-    broadcast gradients to (only where they can differ from the output's), the output slot of
-    each multi-output parent, and the version of every saved array owned by a Tensor."""
-    shapes = []
+    """Fill in the tape fields of `ctx`: the shapes to reduce broadcast gradients to (only
+    where an input's shape differs from the output's; None when none does), the output slot
+    of each multi-output parent, and the version of every saved array owned by a Tensor."""
+    shapes = None
     slots = None
     for i, parent in enumerate(parents):
-        if parent is None:
-            shapes.append(None)
-            continue
-        a = args[i]
-        shape = a.data.shape
-        shapes.append(shape if shape != out_shape else None)
-        if a._slot:
-            if slots is None:
-                slots = [0] * len(args)
-            slots[i] = a._slot
-    ctx.shapes = tuple(shapes)
+        if parent is not None:
+            a = args[i]
+            if a.data.shape != out_shape:
+                if shapes is None:
+                    shapes = [None] * len(args)
+                shapes[i] = a.data.shape
+            if a._slot:
+                if slots is None:
+                    slots = [0] * len(args)
+                slots[i] = a._slot
+    ctx.shapes = shapes
     ctx.slots = slots
     versions = None
-    if ctx.saved:
-        for array in ctx.saved:
-            owner = _owner(array, args, outs)
-            if owner is not None:
-                if versions is None:
-                    versions = []
-                versions.append((owner._version, owner._version[0]))
+    for array in ctx.saved:
+        for t in args:
+            if isinstance(t, Tensor) and t.data is array:
+                break
+        else:
+            for t in outs:
+                if t.data is array:
+                    break
+            else:
+                continue
+        if versions is None:
+            versions = []
+        versions.append((t._version, t._version[0]))
     ctx.versions = versions
-
-
-def _owner(array, args, outs):
-    """The input or output Tensor whose data is `array`, if any."""
-    for t in args:
-        if isinstance(t, Tensor) and t.data is array:
-            return t
-    for t in outs:
-        if t.data is array:
-            return t
-    return None

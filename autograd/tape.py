@@ -140,12 +140,12 @@ def run_backward(roots, root_grads, retain_graph=False, capture=None):
         if len(grads_in) > 1:
             _mark_repeated(grads_in, shared)
         slots = node.slots
+        shapes = node.shapes
         for i, (parent, grad_in) in enumerate(zip(node.parents, grads_in)):
             if parent is None or grad_in is None:
                 continue
-            shape = node.shapes[i]
-            if shape is not None and grad_in.shape != shape:
-                grad_in = unbroadcast(grad_in, shape)
+            if shapes is not None and shapes[i] is not None and grad_in.shape != shapes[i]:
+                grad_in = unbroadcast(grad_in, shapes[i])
             if anomaly:
                 _check_finite(node, i, grad_in)
             _add_grad(grads, parent, slots[i] if slots else 0, grad_in)

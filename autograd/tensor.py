@@ -16,18 +16,19 @@ class Tensor:
     for leaves). Views made by reshape/transpose/slicing share their base's version counter,
     so an in-place change through either is seen by every saved array."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_slot", "_version", "_leaf",
-                 "_retains_grad", "__weakref__")
+    # Set on every tensor; the rarer fields live in `__dict__` with these class defaults, so
+    # making the output of an op costs four attribute writes.
+    __slots__ = ("data", "requires_grad", "grad_fn", "_version", "__dict__", "__weakref__")
+    grad = None
+    _slot = 0                     # which output of its grad_fn (multi-output ops)
+    _leaf = None                  # a leaf's AccumulateGrad node, made on first use
+    _retains_grad = False
     __array_priority__ = 1000     # numpy scalars and arrays defer to Tensor's reflected ops
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = dtypes.default_array(data, dtype)
-        self.grad = None
         self.grad_fn = None
-        self._slot = 0
         self._version = [0]
-        self._leaf = None
-        self._retains_grad = False
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -147,6 +148,22 @@ class Tensor:
                                f"gradients, got {self.data.dtype}")
         self.requires_grad = bool(requires_grad)
         return self
+
+    def __deepcopy__(self, memo):
+        """A new leaf with copies of the data and the gradient (the default deep copy would
+        carry over the leaf's accumulator, which feeds the original tensor)."""
+        if self.grad_fn is not None:
+            raise RuntimeError("deepcopy: only leaf tensors can be deep-copied; detach() or "
+                               "clone() a computed tensor instead")
+        copy = type(self).__new__(type(self))
+        copy.data = self.data.copy()
+        copy.grad_fn = None
+        copy._version = [0]
+        copy.requires_grad = self.requires_grad
+        if self.grad is not None:
+            copy.grad = wrap(self.grad.data.copy(), False, None, 0, None)
+        memo[id(self)] = copy
+        return copy
 
     def detach(self):
         """The same data (shared, like PyTorch), cut from the tape."""
@@ -443,13 +460,11 @@ def wrap(data, requires_grad, grad_fn, slot, version):
     """A Tensor around `data` without any conversion (the hot path of every op)."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
     t.requires_grad = requires_grad
     t.grad_fn = grad_fn
-    t._slot = slot
     t._version = [0] if version is None else version
-    t._leaf = None
-    t._retains_grad = False
+    if slot:
+        t._slot = slot
     return t
 
 

@@ -29,12 +29,3 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-    def __deepcopy__(self, memo):
-        # the default deep copy would carry over the leaf's gradient accumulator, which holds
-        # the original parameter weakly: the copy's gradients would flow into the original
-        copy = Parameter(self.data.copy(), self.requires_grad)
-        if self.grad is not None:
-            copy.grad = Tensor(self.grad.data.copy())
-        memo[id(self)] = copy
-        return copy

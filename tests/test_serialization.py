@@ -206,9 +206,11 @@ def test_sigkill_mid_save_keeps_previous_checkpoint(tmp_path):
     nn.save(previous, path)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)], env=env,
-                            stdout=subprocess.PIPE, cwd=ROOT)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
     try:
-        assert proc.stdout.readline().strip() == b"ready"
+        if proc.stdout.readline().strip() != b"ready":
+            proc.wait(timeout=30)
+            pytest.fail(f"the writer process failed: {proc.stderr.read().decode()[-2000:]}")
         deadline = time.monotonic() + 60
         while _temporary_size(tmp_path) < 1 << 20:        # kill once the write is under way
             assert time.monotonic() < deadline, "the writer never started a save"

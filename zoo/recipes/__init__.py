@@ -1,11 +1,13 @@
 """Training recipes, one module per model of the curriculum: each has a `CONFIG` dict and a
 `train(**overrides)` that builds the data, model and optimizer, calls `zoo.train.fit`, prints
-the result and returns (model, history). `python -m zoo <recipe> [key=value ...]` runs one.
+the result and returns (model, history). `python -m zoo <recipe> [key=value ...]` runs one;
+every module of this package is a recipe, so a new file here needs no registration.
 """
 import importlib
+import pkgutil
 
-RECIPES = ("linear_regression", "logistic_regression", "softmax_regression", "perceptron",
-           "svm", "mlp")
+RECIPES = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__)
+                       if not info.name.startswith("_")))
 ALIASES = {"demo": "mlp"}      # `make demo` runs this recipe
 
 
