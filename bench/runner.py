@@ -158,8 +158,9 @@ def machine_facts(torch_facts=None):
 def _prepare_ours(threads, notes):
     """Import tapegrad's kernels first (their import chooses Numba's threading layer, which
     the first thread launch fixes for good), then give Numba and OpenBLAS `threads` threads."""
+    kernels = None
     try:
-        import kernels  # noqa: F401
+        import kernels
     except Exception as exc:
         notes.append(f"tapegrad's kernels did not import ({describe(exc)})")
     import numba
@@ -168,6 +169,12 @@ def _prepare_ours(threads, notes):
         notes.append(f"Numba has at most {limit} threads (NUMBA_NUM_THREADS): ours uses {limit}")
     elif threads != limit:
         numba.set_num_threads(threads)
+        if kernels is not None and hasattr(kernels, "set_num_threads"):
+            kernels.set_num_threads(threads)    # the kernels' own worker threads
+        elif kernels is not None:
+            notes.append(f"--threads {threads} set Numba's and OpenBLAS's threads; tapegrad's "
+                         f"kernel worker threads have no public setter (kernels.set_num_threads) "
+                         f"and stay at {limit}")
     if not blas_set_threads(threads):
         notes.append("numpy's OpenBLAS was not found: its thread count was left as it is")
     timing.CHILD_THREADS = threads
