@@ -19,6 +19,7 @@ import ctypes
 import os
 import tempfile
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 os.environ.setdefault("GOMP_SPINCOUNT", "1000")
@@ -28,6 +29,11 @@ if os.environ.get("TAPEGRAD_DISABLE_CACHE", "") not in ("", "0"):
     os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="tapegrad-nocache-")
 
 import numba  # noqa: E402  (after the environment above)
+from numba.core.errors import NumbaIRAssumptionWarning  # noqa: E402
+
+# Numba's pedantic SSA check warns when an inlined float32 helper (kernels/_fastmath) is used
+# twice in one loop; the compiled code is right (the kernels are tested against numpy).
+warnings.filterwarnings("ignore", category=NumbaIRAssumptionWarning)
 
 # Parallel kernels switch to their serial twin below this many elements of work: a prange
 # call costs ~2-3 us, more than the whole loop for small arrays (PERF.md: break-even near 64k
