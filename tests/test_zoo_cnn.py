@@ -3,8 +3,9 @@ writes it (lazy layers sized by a dry run, so our channel and flatten arithmetic
 independently), the parameter counts and state_dict shapes agree, torch's weights load into
 ours and give the same outputs, and a forward and backward run. The blocks keep d2l's
 shapes; LeNet and a residual block match torch's forward and backward in training mode; the
-transform dataset and the recipes work. Curriculum-size runs and full-MNIST LeNet training
-are `slow`."""
+transform dataset and the recipes work, and the ResNet recipe's PyTorch twin trains exactly
+like ours in float64. Curriculum-size runs, the recipe's PyTorch comparison process and
+full-MNIST LeNet training are `slow`."""
 import functools
 import math
 import warnings
