@@ -229,8 +229,7 @@ def _pair_forward(ctx, op, normalize, U, V, centers, targets, labels, mask, redu
     ctx.options = (normalize, U.shape, V.shape, grads)
     if want_grad and reduction != "none":
         scale = 1.0 / rows if reduction == "mean" and rows else 1.0
-        losses, center, context = ke.pair_loss_forward(
-            *operands, normalize, scale, coalesce_centers=grads[0] != "rows")
+        losses, center, context = ke.pair_loss_forward(*operands, normalize, scale)
         ctx.grads = (center, context)
     else:
         losses, _, _ = ke.pair_loss_forward(*operands, normalize)
@@ -247,8 +246,7 @@ def _pair_forward(ctx, op, normalize, U, V, centers, targets, labels, mask, redu
 def _pair_backward(ctx, grad_loss):
     normalize, u_shape, v_shape, (center_how, context_how) = ctx.options
     if grad_loss.ndim:
-        _, center, context = ke.pair_loss_forward(*ctx.operands, normalize, grad_loss,
-                                                   coalesce_centers=center_how != "rows")
+        _, center, context = ke.pair_loss_forward(*ctx.operands, normalize, grad_loss)
     else:
         center, context = ctx.grads
         if grad_loss != 1:

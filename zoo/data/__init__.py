@@ -11,9 +11,10 @@ from zoo.data.mnist import load_mnist, load_mnist_5k
 from zoo.data.movielens import Ratings, load_ml100k
 from zoo.data.sentiment import RatedTexts, load_movie_review_snippets
 from zoo.data.text import load_shakespeare, train_val_split
+from zoo.data.transformed import TransformedDataset
 from zoo.data.word_eval import WordPairs, load_analogies, load_simlex999, load_wordsim353
 
-__all__ = [
+__all__ = ["TransformedDataset", 
     "DatasetNotInstalledError", "ImageData", "cache_dir",
     "load_mnist", "load_mnist_5k", "load_digits", "load_fashion_mnist",
     "load_shakespeare", "train_val_split",

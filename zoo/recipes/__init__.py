@@ -8,7 +8,7 @@ import pkgutil
 
 RECIPES = tuple(sorted(info.name for info in pkgutil.iter_modules(__path__)
                        if not info.name.startswith("_")))
-ALIASES = {"demo": "mlp"}      # `make demo` runs this recipe
+ALIASES = {"demo": "lenet_mnist"}      # `make demo` runs this recipe
 
 
 def get(name):
