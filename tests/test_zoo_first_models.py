@@ -158,7 +158,7 @@ def test_evaluate_restores_mode(digits):
 
 
 def test_recipes_run_and_cli(capsys):
-    assert recipes.get("demo") is recipes.get("mlp")
+    assert recipes.get("demo") is recipes.get("lenet_mnist")
     with pytest.raises(KeyError, match="unknown recipe"):
         recipes.get("nope")
     model, history = recipes.get("perceptron").train(epochs=2, progress=False)
@@ -171,6 +171,6 @@ def test_recipes_run_and_cli(capsys):
 
 @pytest.mark.slow
 def test_mnist_mlp_demo_reaches_975():
-    model, history = recipes.get("demo").train(progress=False)
+    model, history = recipes.get("mlp").train(progress=False)
     assert len(history["val_acc"]) <= 3
     assert history["val_acc"][-1] >= 0.975
