@@ -4,8 +4,10 @@ word2vec (negative sampling and hierarchical softmax), each with its row-sparse 
 W is a (V, D) table, ids int64 row indices, g the gradient of the output.
 
 embedding       y[n] = W[ids[n]]                    grad_W[ids[n]] += g[n]   (repeats add up)
-                padding_idx: that row's entries send no gradient. Row-sparse form: the
-                indices ids (padding dropped) and the rows g[n], never densified.
+                padding_idx: that row's entries send no gradient. Row-sparse form: each
+                distinct id once with the sum of its rows (padding dropped), never densified;
+                coalescing here costs one pass and saves the tape, the optimizer and
+                clip_grad_norm_ the repeats (and Adagrad and SparseAdam their own sort).
 max_norm        before the lookup, in place and without gradient, every used row whose p-norm
                 exceeds max_norm is scaled by max_norm / (norm + 1e-7) (PyTorch's renorm).
 embedding_bag   y[b] = sum_{i in bag b} c_i W[ids[i]],  grad_W[ids[i]] += c_i g[b]
@@ -24,19 +26,25 @@ pair loss       for rows b (a center) and columns k (its context and noise words
                 a left turn and 0 for a right one, so r_b = -sum_j log sigmoid(s_j x_bj).
                 Masked-out columns (m = 0) are skipped, and the context gradient lists only
                 the masked-in columns.
+sparse Adam     lazy Adam on the rows of a coalesced gradient (torch.optim.SparseAdam).
+word2vec batches  noise words by Walker's alias method, never one of the row's own words,
+                and whole padded skip-gram rows (zoo/word2vec_data.py calls these).
 
-Parallelism: a row-sparse gradient has one output row per input row, so its backward has no
-write conflicts and runs over the rows of a batch on every thread; the dense scatter-add splits
-the columns D between threads instead, so repeated indices never race.
+Threads: every kernel here is serial. They move rows of a table at random and do a few flops
+per byte, so they are bound by memory, and a second thread cost more than it saved (2 cores,
+float32, V10k D100: gathering 15k rows 0.46 ms serial against 0.51 ms on two threads; the
+scatter-add 0.44 against 0.68 with the columns split between threads, the split that keeps
+repeated ids race-free; the pair loss on a real skip-gram batch 1.06 against 1.45 ms with the
+rows split and the distinct context ids split by id % 2). Making the next batches on the
+other core while one trains did not pay either (word2vec on Shakespeare: 425k words/s against
+470k without, on this shared machine).
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from kernels import _fastmath as fm
 from kernels._checks import expect_float, expect_ndim
-from kernels._runtime import NUM_THREADS, PARALLEL_MIN_ELEMENTS
 
-REDUCTIONS = ("none", "mean", "sum")
 BAG_MODES = ("sum", "mean", "max")
 
 
@@ -71,10 +79,6 @@ def _table(op, name, weight):
     return np.ascontiguousarray(weight)
 
 
-def _parallel(work):
-    return NUM_THREADS > 1 and work >= PARALLEL_MIN_ELEMENTS
-
-
 @njit(cache=True)
 def _gather_rows(weight, ids, out):
     for n in range(ids.shape[0]):
@@ -84,36 +88,17 @@ def _gather_rows(weight, ids, out):
             target[j] = source[j]
 
 
-@njit(cache=True, parallel=True)
-def _gather_rows_parallel(weight, ids, out):
-    for n in prange(ids.shape[0]):
-        source = weight[ids[n]]
-        target = out[n]
-        for j in range(source.shape[0]):
-            target[j] = source[j]
-
-
 @njit(cache=True)
-def _scatter_cols(grad, ids, skip, lo, hi, out):
-    """out[ids[n], lo:hi] += grad[n, lo:hi] for ids[n] != skip."""
+def _scatter_rows(grad, ids, skip, out):
+    """out[ids[n]] += grad[n] for ids[n] != skip."""
     for n in range(ids.shape[0]):
         i = ids[n]
         if i == skip:
             continue
-        source = grad[n, lo:hi]
-        target = out[i, lo:hi]
+        source = grad[n]
+        target = out[i]
         for j in range(source.shape[0]):
             target[j] += source[j]
-
-
-@njit(cache=True, parallel=True)
-def _scatter_cols_parallel(grad, ids, skip, chunks, out):
-    width = out.shape[1]
-    step = (width + chunks - 1) // chunks
-    for c in prange(chunks):
-        lo = c * step
-        hi = min(width, lo + step)
-        _scatter_cols(grad, ids, skip, lo, hi, out)
 
 
 def embedding_forward(weight, ids):
@@ -121,10 +106,7 @@ def embedding_forward(weight, ids):
     weight = _table("embedding", "weight", weight)
     flat = _ids("embedding", "indices", ids, weight.shape[0])
     out = np.empty((flat.size, weight.shape[1]), weight.dtype)
-    if _parallel(out.size):
-        _gather_rows_parallel(weight, flat, out)
-    else:
-        _gather_rows(weight, flat, out)
+    _gather_rows(weight, flat, out)
     return out.reshape(np.shape(ids) + (weight.shape[1],))
 
 
@@ -143,10 +125,7 @@ def scatter_add_rows_dense(grad, ids, num_rows, padding_idx=None):
     grad = _flat_grad("embedding backward", grad, flat.size, width)
     out = np.zeros((num_rows, width), grad.dtype)
     skip = -1 if padding_idx is None else int(padding_idx)
-    if _parallel(grad.size) and width >= 2 * NUM_THREADS:
-        _scatter_cols_parallel(grad, flat, skip, NUM_THREADS, out)
-    else:
-        _scatter_cols(grad, flat, skip, 0, width, out)
+    _scatter_rows(grad, flat, skip, out)
     return out
 
 
@@ -155,16 +134,70 @@ def embedding_backward_dense(grad, ids, num_rows, padding_idx=None):
     return scatter_add_rows_dense(grad, ids, num_rows, padding_idx)
 
 
-def embedding_backward_sparse(grad, ids, padding_idx=None):
-    """The row-sparse grad_weight of `embedding_forward`: (indices (K,), rows (K, D)), the
-    entries at `padding_idx` left out."""
+@njit(cache=True)
+def _number_rows(ids, factors, skip, slot):
+    """slot[t]: the place of id t among the distinct ids of the kept entries (id != skip and,
+    with factors, a non-zero factor), in order of first appearance. Returns their count."""
+    count = 0
+    for n in range(ids.shape[0]):
+        t = ids[n]
+        if t == skip or (factors.shape[0] and factors[n] == 0):
+            continue
+        if slot[t] < 0:
+            slot[t] = count
+            count += 1
+    return count
+
+
+@njit(cache=True, error_model="numpy")
+def _sum_rows(grad, source, ids, factors, skip, slot, out_ids, out):
+    """out[slot[ids[n]]] = sum over n of factors[n] grad[source[n]] (source empty: row n;
+    factors empty: 1). A row is written when first met (its slot is the next), then added to."""
+    seen = 0
+    for n in range(ids.shape[0]):
+        t = ids[n]
+        if t == skip:
+            continue
+        c = factors[n] if factors.shape[0] else grad.dtype.type(1.0)
+        if c == 0:
+            continue
+        row = grad[source[n]] if source.shape[0] else grad[n]
+        r = slot[t]
+        target = out[r]
+        if r == seen:
+            out_ids[r] = t
+            seen += 1
+            for j in range(row.shape[0]):
+                target[j] = c * row[j]
+        else:
+            for j in range(row.shape[0]):
+                target[j] += c * row[j]
+
+
+def sum_rows_by_id(grad, ids, num_rows, source=None, factors=None, skip=None):
+    """The row-sparse form of a scatter-add, coalesced: (distinct ids (K,), rows (K, D)) with
+    rows[k] = sum of factors[n] grad[source[n]] over the entries n with ids[n] == ids_k,
+    entries at `skip` or with a zero factor left out. Both arrays own their memory."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    source = np.empty(0, np.int64) if source is None else np.ascontiguousarray(source,
+                                                                                 np.int64)
+    factors = np.empty(0, grad.dtype) if factors is None else np.ascontiguousarray(
+        factors, dtype=grad.dtype)
+    skip = -1 if skip is None else int(skip)
+    slot = np.full(num_rows, -1, np.int32)
+    count = _number_rows(ids, factors, skip, slot)
+    out_ids = np.empty(count, np.int64)
+    out = np.empty((count, grad.shape[-1]), grad.dtype)
+    _sum_rows(np.ascontiguousarray(grad), source, ids, factors, skip, slot, out_ids, out)
+    return out_ids, out
+
+
+def embedding_backward_sparse(grad, ids, num_rows, padding_idx=None):
+    """The row-sparse grad_weight of `embedding_forward`, coalesced: (distinct indices (K,),
+    summed rows (K, D)), the entries at `padding_idx` left out."""
     flat = np.ascontiguousarray(np.asarray(ids).reshape(-1), dtype=np.int64)
     rows = _flat_grad("embedding backward", grad, flat.size, grad.shape[-1])
-    if padding_idx is not None:
-        keep = flat != padding_idx
-        if not keep.all():
-            return flat[keep], rows[keep]
-    return flat, rows
+    return sum_rows_by_id(rows, flat, num_rows, skip=padding_idx)
 
 
 @njit(cache=True, error_model="numpy")
@@ -209,9 +242,9 @@ def embedding_renorm_(weight, ids, max_norm, norm_type=2.0):
 
 
 @njit(cache=True, error_model="numpy")
-def _bag_sum_rows(weight, ids, starts, ends, factors, lo, hi, out):
+def _bag_sum_rows(weight, ids, starts, ends, factors, out):
     dt = weight.dtype.type
-    for b in range(lo, hi):
+    for b in range(starts.shape[0]):
         target = out[b]
         for j in range(target.shape[0]):
             target[j] = dt(0.0)
@@ -222,14 +255,6 @@ def _bag_sum_rows(weight, ids, starts, ends, factors, lo, hi, out):
             source = weight[ids[i]]
             for j in range(target.shape[0]):
                 target[j] += c * source[j]
-
-
-@njit(cache=True, parallel=True)
-def _bag_sum_parallel(weight, ids, starts, ends, factors, chunks, out):
-    n = starts.shape[0]
-    step = (n + chunks - 1) // chunks
-    for c in prange(chunks):
-        _bag_sum_rows(weight, ids, starts, ends, factors, c * step, min(n, (c + 1) * step), out)
 
 
 @njit(cache=True, error_model="numpy")
@@ -250,18 +275,6 @@ def _bag_max_rows(weight, ids, starts, ends, skip, out, argmax):
                 if best[j] < 0 or source[j] > target[j]:     # the first maximum wins
                     target[j] = source[j]
                     best[j] = row
-
-
-@njit(cache=True, error_model="numpy")
-def _bag_rows_backward(grad, bag_of, factors, keep, out):
-    """out[k] = factors[keep[k]] grad[bag_of[keep[k]]]: the row-sparse rows."""
-    for k in range(keep.shape[0]):
-        i = keep[k]
-        c = factors[i]
-        source = grad[bag_of[i]]
-        target = out[k]
-        for j in range(source.shape[0]):
-            target[j] = c * source[j]
 
 
 @njit(cache=True, error_model="numpy")
@@ -331,23 +344,32 @@ def embedding_bag_layout(op, ids, offsets, num_rows, include_last_offset=False):
     return flat, offsets, ends
 
 
+@njit(cache=True, error_model="numpy")
+def _bag_factors(ids, starts, ends, mean, psw, skip, bag_of, factors):
+    dt = factors.dtype.type
+    bag_of[:] = -1
+    factors[:] = dt(0.0)
+    for b in range(starts.shape[0]):
+        count = 0
+        for i in range(starts[b], ends[b]):
+            bag_of[i] = b
+            if ids[i] != skip:
+                factors[i] = psw[i] if psw.shape[0] else dt(1.0)
+                count += 1
+        if mean and count:
+            scale = dt(1.0) / dt(count)
+            for i in range(starts[b], ends[b]):
+                factors[i] *= scale
+
+
 def embedding_bag_factors(ids, starts, ends, mode, per_sample_weights, padding_idx, dtype):
     """(bag_of (N,), factors (N,)): each entry's bag (-1 outside every bag) and its c_i."""
-    bag_of = np.full(ids.shape[0], -1, np.int64)
-    sizes = ends - starts
-    spans = np.repeat(np.arange(starts.shape[0]), sizes)
-    positions = np.arange(spans.size) - np.repeat(np.cumsum(sizes) - sizes, sizes) \
-        + np.repeat(starts, sizes)
-    bag_of[positions] = spans
-    valid = bag_of >= 0
-    if padding_idx is not None:
-        valid &= ids != padding_idx
-    factors = valid.astype(dtype)
-    if mode == "mean":
-        counts = np.bincount(bag_of[valid], minlength=starts.shape[0]).astype(dtype)
-        factors[valid] /= counts[bag_of[valid]]
-    elif per_sample_weights is not None:
-        factors *= per_sample_weights
+    bag_of = np.empty(ids.shape[0], np.int64)
+    factors = np.empty(ids.shape[0], dtype)
+    psw = (np.empty(0, dtype) if per_sample_weights is None else
+           np.ascontiguousarray(per_sample_weights, dtype=dtype))
+    _bag_factors(ids, starts, ends, mode == "mean", psw,
+                 -1 if padding_idx is None else int(padding_idx), bag_of, factors)
     return bag_of, factors
 
 
@@ -363,22 +385,16 @@ def embedding_bag_forward(weight, ids, starts, ends, factors, mode, padding_idx=
         _bag_max_rows(weight, ids, starts, ends, skip, out, argmax)
         return out, argmax
     factors = np.ascontiguousarray(factors, dtype=weight.dtype)
-    if _parallel(ids.shape[0] * weight.shape[1]) and bags >= NUM_THREADS:
-        _bag_sum_parallel(weight, ids, starts, ends, factors, NUM_THREADS, out)
-    else:
-        _bag_sum_rows(weight, ids, starts, ends, factors, 0, bags, out)
+    _bag_sum_rows(weight, ids, starts, ends, factors, out)
     return out, None
 
 
 def embedding_bag_backward(grad, ids, bag_of, factors, num_rows, sparse):
-    """grad_weight of a 'sum'/'mean' bag: dense (V, D), or row-sparse (indices, rows) over the
-    entries with a non-zero factor."""
+    """grad_weight of a 'sum'/'mean' bag: dense (V, D), or row-sparse and coalesced
+    (distinct indices, rows) over the entries with a non-zero factor."""
     grad = np.ascontiguousarray(grad)
     if sparse:
-        keep = np.flatnonzero(factors)
-        rows = np.empty((keep.size, grad.shape[1]), grad.dtype)
-        _bag_rows_backward(grad, bag_of, factors, keep, rows)
-        return ids[keep], rows
+        return sum_rows_by_id(grad, ids, num_rows, source=bag_of, factors=factors)
     out = np.zeros((num_rows, grad.shape[1]), grad.dtype)
     _bag_scatter(grad, ids, bag_of, factors, out)
     return out
@@ -407,10 +423,9 @@ def embedding_bag_backward_per_sample_weights(weight, grad, ids, bag_of, valid):
 # word2vec's batches repeat frequent words hundreds of times, and every row saved is memory
 # traffic saved here, in the tape and in the optimizer (a real skip-gram batch of 15k columns
 # has 4.6k distinct ones). So the backward of the usual scalar loss is only a scale, or nothing.
-# On two threads the rows are split for the first part, and the distinct context ids by
-# id % threads for the second, so no two threads write one row (V10k D100 B512, 30 columns:
-# 0.70 ms on one thread, 0.xx ms on two).
-_BLOCK = 16
+# A block is 4 rows: their ~70 context rows (28 KB) are still in L1 for the gradient pass
+# (V10k D100 B512, 30 columns: 0.65 ms, against 0.67 for blocks of 8 and 0.70 for 16).
+_BLOCK = 4
 
 
 @njit(cache=True, error_model="numpy")
@@ -431,17 +446,19 @@ def _pair_terms(x, labels, mask, e, terms, coef):
         coef[i] = m * ((one if xi >= zero else e[i]) / (one + e[i]) - lab)
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad, lo, hi,
-               x, e, terms, coef, losses, grad_u):
-    """Rows lo..hi: their losses; with want_grad, coef becomes the gradient a_bk of each
-    logit (for a loss gradient row_scale[b]) and grad_u[b] = sum_k a_bk V[t_bk]."""
+@njit(cache=True, error_model="numpy")
+def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad, x, e,
+               terms, coef, losses, grad_u, slot):
+    """The loss of every row; with want_grad, coef becomes the gradient a_bk of each logit
+    (for a loss gradient row_scale[b]), grad_u[b] = sum_k a_bk V[t_bk], and slot[t] numbers
+    the distinct masked-in context ids in order of first appearance (returns their count)."""
     dt = U.dtype.type
     zero = dt(0.0)
-    cols = targets.shape[1]
+    rows, cols = targets.shape
     width = U.shape[1]
-    for block in range(lo, hi, _BLOCK):
-        end = min(hi, block + _BLOCK)
+    distinct = 0
+    for block in range(0, rows, _BLOCK):
+        end = min(rows, block + _BLOCK)
         for b in range(block, end):
             u = U[centers[b]]
             for k in range(cols):
@@ -473,31 +490,21 @@ def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_
                     continue
                 a = coef[i] * scale
                 coef[i] = a
-                v = V[targets[b, k]]
-                for j in range(width):
-                    gu[j] += a * v[j]
-
-
-@njit(cache=True)
-def _assign_slots(targets, mask, owners, slot, counts):
-    """slot[t]: the place of id t among the distinct masked-in ids of its owner t % owners,
-    in order of first appearance; counts[o]: how many owner o has."""
-    rows, cols = targets.shape
-    for b in range(rows):
-        for k in range(cols):
-            if mask[b * cols + k] != 0:
                 t = targets[b, k]
                 if slot[t] < 0:
-                    o = t % owners
-                    slot[t] = counts[o]
-                    counts[o] += 1
+                    slot[t] = distinct
+                    distinct += 1
+                v = V[t]
+                for j in range(width):
+                    gu[j] += a * v[j]
+    return distinct
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def _context_rows(U, centers, targets, mask, coef, slot, owner, owners, first, ids, grad_v):
-    """Owner `owner`'s rows of the coalesced context gradient: grad_v[first + slot[t]] = sum
-    over the columns with id t of a_bk U[c_b]. Slots were numbered in this same order, so a
-    row is first met when its slot is the next one: it is written, not zeroed and added to."""
+@njit(cache=True, error_model="numpy")
+def _context_rows(U, centers, targets, mask, coef, slot, ids, grad_v):
+    """The coalesced context gradient: grad_v[slot[t]] = sum over the columns with id t of
+    a_bk U[c_b]. Slots were numbered in this same order, so a row is first met when its slot
+    is the next one: it is written then, not zeroed first."""
     dt = U.dtype.type
     rows, cols = targets.shape
     width = U.shape[1]
@@ -508,33 +515,17 @@ def _context_rows(U, centers, targets, mask, coef, slot, owner, owners, first, i
             if mask[b * cols + k] == dt(0.0):
                 continue
             t = targets[b, k]
-            if t % owners != owner:
-                continue
             r = slot[t]
-            g = grad_v[first + r]
+            g = grad_v[r]
             a = coef[b * cols + k]
             if r == seen:
-                ids[first + r] = t
+                ids[r] = t
                 seen += 1
                 for j in range(width):
                     g[j] = a * u[j]
             else:
                 for j in range(width):
                     g[j] += a * u[j]
-
-
-@njit(cache=True, parallel=True)
-def _pair_parallel(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad,
-                   chunks, x, e, terms, coef, losses, grad_u, slot, offsets, ids, grad_v):
-    n = centers.shape[0]
-    step = (n + chunks - 1) // chunks
-    for c in prange(chunks):
-        _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad,
-                   c * step, min(n, (c + 1) * step), x, e, terms, coef, losses, grad_u)
-    if want_grad:
-        for o in prange(chunks):
-            _context_rows(U, centers, targets, mask, coef, slot, o, chunks, offsets[o], ids,
-                          grad_v)
 
 
 def pair_loss_check(op, center_weight, context_weight, centers, targets, labels, mask):
@@ -572,32 +563,24 @@ def pair_loss_forward(U, V, centers, targets, labels, mask, normalize, row_scale
     rows, cols = targets.shape
     dtype = U.dtype
     width = U.shape[1]
-    threads = NUM_THREADS if _parallel(rows * cols * width) and rows >= 2 * _BLOCK else 1
     losses = np.empty(rows, dtype)
     x, e, terms, coef = (np.empty(rows * cols, dtype) for _ in range(4))
     want_grad = row_scale is not None
-    slot = np.full(V.shape[0] if want_grad else 0, -1, np.int32)
-    counts = np.zeros(threads, np.int64)
     if want_grad:
         row_scale = np.ascontiguousarray(np.broadcast_to(row_scale, (rows,)), dtype=dtype)
         grad_u = np.empty((rows, width), dtype)
-        _assign_slots(targets, mask, threads, slot, counts)
+        slot = np.full(V.shape[0], -1, np.int32)
     else:
         row_scale = np.empty(0, dtype)
         grad_u = np.empty((0, width), dtype)
-    offsets = np.concatenate([[0], np.cumsum(counts)])
-    ids = np.empty(offsets[-1], np.int64)
-    grad_v = np.empty((offsets[-1], width), dtype)
-    args = (U, V, centers, targets, labels, mask, bool(normalize), row_scale, want_grad)
-    if threads > 1:
-        _pair_parallel(*args, threads, x, e, terms, coef, losses, grad_u, slot, offsets, ids,
-                       grad_v)
-    else:
-        _pair_rows(*args, 0, rows, x, e, terms, coef, losses, grad_u)
-        if want_grad:
-            _context_rows(U, centers, targets, mask, coef, slot, 0, 1, 0, ids, grad_v)
+        slot = np.empty(0, np.int32)
+    distinct = _pair_rows(U, V, centers, targets, labels, mask, bool(normalize), row_scale,
+                          want_grad, x, e, terms, coef, losses, grad_u, slot)
     if not want_grad:
         return losses, None, None
+    ids = np.empty(distinct, np.int64)
+    grad_v = np.empty((distinct, width), dtype)     # exactly sized: it owns its memory
+    _context_rows(U, centers, targets, mask, coef, slot, ids, grad_v)
     return losses, (centers, grad_u), (ids, grad_v)
 
 
@@ -651,10 +634,17 @@ def sparse_adam_update_(p, m, v, indices, rows, step, lr, beta1, beta2, eps, max
                       p.dtype.type(-1.0 if maximize else 1.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True)
+def _draw_noise(accept, alias):
+    # one uniform draw picks the column (its integer part) and the coin (its fraction)
+    u = np.random.random() * accept.shape[0]
+    i = min(int(u), accept.shape[0] - 1)
+    return i if u - i < accept[i] else alias[i]
+
+
+@njit(cache=True)
 def _noise_words(forbidden, allowed, per_row, accept, alias, seed, out):
     np.random.seed(seed)
-    vocab = accept.shape[0]
     for b in range(out.shape[0]):
         for k in range(out.shape[1]):
             if k >= per_row[b]:
@@ -662,8 +652,7 @@ def _noise_words(forbidden, allowed, per_row, accept, alias, seed, out):
                 continue
             word = 0
             for _ in range(1000):       # bounded: a row whose words hold all the noise mass
-                i = np.random.randint(0, vocab)
-                word = i if np.random.random() < accept[i] else alias[i]
+                word = _draw_noise(accept, alias)
                 clash = False
                 for c in range(forbidden.shape[1]):
                     if allowed[b, c] and forbidden[b, c] == word:
@@ -689,3 +678,82 @@ def noise_words(forbidden, allowed, per_row, width, accept, alias, seed):
     _noise_words(forbidden, allowed, per_row, np.ascontiguousarray(accept, dtype=np.float64),
                  np.ascontiguousarray(alias, dtype=np.int64), int(seed), out)
     return out
+
+
+@njit(cache=True)
+def _context_counts(starts, sizes, counts):
+    """counts[i]: the number of words within sizes[i] positions of i in its sentence."""
+    for s in range(starts.shape[0] - 1):
+        first, end = starts[s], starts[s + 1]
+        for i in range(first, end):
+            counts[i] = min(end, i + sizes[i] + 1) - max(first, i - sizes[i]) - 1
+
+
+@njit(cache=True)
+def _skipgram_rows(ids, starts, sizes, counts, num_noise, accept, alias, seed, place,
+                   group_start, column_start, centers, columns):
+    np.random.seed(seed)
+    for s in range(starts.shape[0] - 1):
+        first, end = starts[s], starts[s + 1]
+        for i in range(first, end):
+            n = counts[i]
+            if n == 0:
+                continue
+            r = place[i]
+            centers[r] = ids[i]
+            width = n * (1 + num_noise)
+            at = column_start[n] + (r - group_start[n]) * width
+            out = columns[at:at + width]
+            k = 0
+            for j in range(max(first, i - sizes[i]), min(end, i + sizes[i] + 1)):
+                if j != i:
+                    out[k] = ids[j]
+                    k += 1
+            for k in range(n, width):
+                word = _draw_noise(accept, alias)
+                for _ in range(1000):       # bounded: a row whose words hold all the mass
+                    clash = False
+                    for c in range(n):
+                        if out[c] == word:
+                            clash = True
+                            break
+                    if not clash:
+                        break
+                    word = _draw_noise(accept, alias)
+                out[k] = word
+
+
+def skipgram_rows(ids, starts, sizes, num_noise, accept, alias, seed, rng):
+    """Skip-gram rows for every position of a corpus (ids (N,), sentence starts (S + 1,)) with
+    a context, grouped by their number n of context words (the words within sizes[i]
+    positions in the sentence), in random order within a group: a dict n -> (centers (R,),
+    columns (R, n (1 + num_noise)) int64), each row the n context words then num_noise noise
+    words per context word (Walker's alias tables `accept`, `alias`; never one of the row's
+    context words). Grouping leaves no padding: every column of a row is used."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    sizes = np.ascontiguousarray(sizes, dtype=np.int64)
+    counts = np.empty(ids.shape[0], np.int64)
+    _context_counts(starts, sizes, counts)
+    used = np.flatnonzero(counts)
+    order = used[np.lexsort((rng.random(used.size), counts[used]))]
+    place = np.empty(ids.shape[0], np.int64)
+    place[order] = np.arange(order.size)
+    top = int(counts.max()) if counts.size else 0
+    per_group = np.bincount(counts[used], minlength=top + 1)
+    group_start = np.concatenate([[0], np.cumsum(per_group)[:-1]])
+    widths = np.arange(top + 1) * (1 + num_noise)
+    column_start = np.concatenate([[0], np.cumsum(per_group * widths)[:-1]])
+    centers = np.empty(order.size, np.int64)
+    columns = np.empty(int((per_group * widths).sum()), np.int64)
+    _skipgram_rows(ids, starts, sizes, counts, int(num_noise),
+                   np.ascontiguousarray(accept, dtype=np.float64),
+                   np.ascontiguousarray(alias, dtype=np.int64), int(seed), place, group_start,
+                   column_start, centers, columns)
+    groups = {}
+    for n in range(1, top + 1):
+        if per_group[n]:
+            rows = slice(group_start[n], group_start[n] + per_group[n])
+            block = columns[column_start[n]:column_start[n] + per_group[n] * widths[n]]
+            groups[n] = (centers[rows], block.reshape(per_group[n], widths[n]))
+    return groups

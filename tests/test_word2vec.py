@@ -9,8 +9,9 @@ import nn
 from zoo.models.fasttext import FastText
 from zoo.models.glove import GloVe, glove_weight
 from zoo.models.word2vec import CBOW, SkipGram, SkipGramHS, WordVectors, spearman
+from kernels.embedding import skipgram_rows
 from zoo.word2vec_data import (Corpus, NoiseSampler, Vocab, cbow_batches, context_windows,
-                               cooccurrence, discard_probability, pair_batches, prefetch,
+                               cooccurrence, discard_probability, pair_batches,
                                skipgram_batches, subsample, subword_ngrams, tokenize)
 
 TEXT = """HAMLET:
@@ -117,14 +118,37 @@ def test_skipgram_batches_layout(rng):
     batches = list(skipgram_batches(corpus, vocab, noise, rng, batch_size=16, max_window=2,
                                     num_noise=3, sample=0))
     assert sum(b.words for b in batches) == corpus.ids.size
+    sentence = corpus.sentence_of()
+    assert sum(len(b.centers) for b in batches) == int(
+        (np.bincount(sentence)[sentence] > 1).sum())       # every word with a neighbour
+    widths = set()
     for b in batches:
-        assert b.columns.shape == (len(b.centers), 4 * 4) and b.mask.shape == b.columns.shape
-        n_ctx = b.labels.sum(1)
-        assert (n_ctx >= 1).all() and (b.mask.sum(1) == 4 * n_ctx).all()
-        assert not (b.labels * (1 - b.mask)).any()
-        for row, mask, labels in zip(b.columns, b.mask, b.labels):
-            contexts = set(row[labels > 0])
-            assert not contexts & set(row[(labels == 0) & (mask > 0)])
+        n = int(b.labels[0].sum())
+        assert 1 <= n <= 4 and b.columns.shape == (len(b.centers), 4 * n)
+        assert (b.labels[:, :n] == 1).all() and not b.labels[:, n:].any() and b.mask.all()
+        widths.add(n)
+        for row in b.columns:
+            assert not set(row[:n]) & set(row[n:])      # noise is never a context word
+    assert widths == {1, 2, 3, 4}
+
+
+def test_skipgram_rows_match_their_windows(rng):
+    corpus = Corpus(np.arange(100, 112), np.array([0, 5, 6, 12]))   # a one-word sentence
+    sizes = rng.integers(1, 3, 12)
+    noise = NoiseSampler(np.ones(120))
+    groups = skipgram_rows(corpus.ids, corpus.starts, sizes, 2, noise.accept, noise.alias, 7,
+                           rng)
+    seen = set()
+    for n, (centers, columns) in groups.items():
+        assert columns.shape == (centers.size, 3 * n)
+        for c, row in zip(centers, columns):
+            i = c - 100
+            first, end = (0, 5) if i < 5 else (6, 12)
+            expected = [100 + j for j in range(max(first, i - sizes[i]),
+                                               min(end, i + sizes[i] + 1)) if j != i]
+            assert list(row[:n]) == expected
+            seen.add(int(c))
+    assert seen == set(range(100, 112)) - {105}
 
 
 def test_cbow_and_pair_batches(rng):
@@ -140,19 +164,6 @@ def test_cbow_and_pair_batches(rng):
     sentence = corpus.sentence_of()
     n_expected = int((sentence[1:] == sentence[:-1]).sum()) * 2      # window 1: neighbours
     assert centers.size == n_expected
-
-
-def test_prefetch_yields_everything_in_order_and_raises_errors():
-    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
-
-    def broken():
-        yield 1
-        raise RuntimeError("bad batch")
-    with pytest.raises(RuntimeError, match="bad batch"):
-        list(prefetch(broken()))
-    stream = prefetch(iter(range(1000)), depth=2)
-    assert next(stream) == 0
-    stream.close()                                  # stopping early leaves no thread behind
 
 
 def test_cooccurrence_counts_with_inverse_distance():

@@ -1,9 +1,11 @@
 """word2vec's data (d2l 15.3, Mikolov et al. 2013): a vocabulary with a minimum count,
 subsampling of frequent words, random context windows, noise words from the unigram
-distribution raised to 0.75, and minibatches padded to one width with masks.
+distribution raised to 0.75 (never one of the row's own context words), and minibatches of
+rows with their labels and masks; GloVe's co-occurrence counts and fastText's subwords.
 
-Everything works on whole arrays of word ids (one epoch is a few numpy passes, not a Python
-loop per word), so the data side keeps up with the fused training step.
+Everything works on whole arrays of word ids (an epoch is a few numpy passes and one Numba
+loop over the corpus, `kernels.embedding.skipgram_rows`, not a Python loop per word), so the
+data side keeps up with the fused training step.
 
     sentences = tokenize(load_shakespeare())
     vocab = Vocab(sentences, min_count=5)
@@ -12,19 +14,17 @@ loop per word), so the data side keeps up with the fused training step.
     for batch in skipgram_batches(corpus, vocab, noise, rng, batch_size=512):
         batch.centers, batch.columns, batch.labels, batch.mask ...
 """
-import queue
 import re
-import threading
 from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
 
-from kernels.embedding import noise_words
+from kernels.embedding import noise_words, skipgram_rows
 
 __all__ = ["tokenize", "Vocab", "Corpus", "NoiseSampler", "discard_probability", "subsample",
            "context_windows", "SkipGramBatch", "CbowBatch", "PairBatch", "skipgram_batches",
-           "cbow_batches", "pair_batches", "prefetch", "cooccurrence", "subword_ngrams"]
+           "cbow_batches", "pair_batches", "cooccurrence", "subword_ngrams"]
 
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)*")
 
@@ -174,8 +174,9 @@ def context_windows(corpus, max_window, rng):
 
 
 class SkipGramBatch(NamedTuple):
-    """One row per center word: columns = its context words then K noise words per context
-    word, in a (B, 2W(1 + K)) layout; labels 1 on context words, mask 1 on used columns."""
+    """One row per center word: columns = its n context words then K noise words per
+    context word (B, n (1 + K)); labels 1 on the context words; mask 1 on used columns (all
+    of them here: a batch holds rows of one n, so nothing is padded)."""
     centers: np.ndarray
     columns: np.ndarray
     labels: np.ndarray
@@ -230,24 +231,36 @@ def _epoch(corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch
 
 def skipgram_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_noise=5,
                      sample=1e-4, chunk_words=100_000, subsampling="d2l"):
-    """One epoch of skip-gram minibatches with negative sampling (SkipGramBatch); noise words
-    never equal one of the row's context words."""
-    width = 2 * max_window
-
-    def make_rows(centers, contexts, valid):
-        n_ctx = valid.sum(1)
-        words = noise.sample_avoiding(contexts, valid, num_noise * n_ctx, width * num_noise, rng)
-        noise_used = np.arange(width * num_noise) < (num_noise * n_ctx)[:, None]
-        columns = np.concatenate([contexts, words], 1)
-        mask = np.concatenate([valid, noise_used], 1).astype(np.float32)
-        labels = np.zeros(columns.shape, np.float32)
-        labels[:, :width] = valid
-        return centers, columns, labels, mask
-
-    for (centers, columns, labels, mask), words in _epoch(
-            corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size,
-            subsampling):
-        yield SkipGramBatch(centers, columns, labels, mask, words)
+    """One epoch of skip-gram minibatches with negative sampling (SkipGramBatch), in random
+    order within chunks of about `chunk_words` corpus words; noise words never equal one of
+    the row's context words. The rows of a batch share their number of context words (the
+    window sizes are drawn as usual), so a batch has no padding: half the columns of the
+    padded layout, whose rows have 1 to 2 max_window contexts."""
+    for chunk in _chunks(corpus, chunk_words):
+        kept = subsample(chunk, vocab.counts, sample, rng, subsampling)
+        sizes = rng.integers(1, max_window + 1, kept.ids.size)
+        groups = skipgram_rows(kept.ids, kept.starts, sizes, num_noise, noise.accept,
+                               noise.alias, rng.integers(2 ** 31), rng)
+        parts = [(n, i) for n, (centers, _) in groups.items()
+                 for i in range(0, centers.size, batch_size)]
+        if not parts:
+            continue
+        words = chunk.ids.size
+        labels = {}
+        for k, p in enumerate(rng.permutation(len(parts))):
+            n, i = parts[p]
+            centers, columns = groups[n]
+            rows = slice(i, i + batch_size)
+            if n not in labels:
+                label = np.zeros((min(batch_size, centers.size), columns.shape[1]), np.float32)
+                label[:, :n] = 1.0
+                ones = np.ones_like(label)
+                label.flags.writeable = ones.flags.writeable = False   # shared by batches
+                labels[n] = (label, ones)
+            size = centers[rows].size
+            share = words * (k + 1) // len(parts) - words * k // len(parts)
+            yield SkipGramBatch(centers[rows], columns[rows], labels[n][0][:size],
+                                labels[n][1][:size], share)
 
 
 def cbow_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_noise=5,
@@ -259,12 +272,12 @@ def cbow_batches(corpus, vocab, noise, rng, batch_size=512, max_window=5, num_no
         words = noise.sample_avoiding(centers[:, None], True, num_noise, num_noise, rng)
         return centers, contexts, valid, words
 
-    for (centers, contexts, valid, noise_words), words in _epoch(
+    for (centers, contexts, valid, negatives), words in _epoch(
             corpus, vocab, rng, sample, max_window, chunk_words, make_rows, batch_size,
             subsampling):
         sizes = valid.sum(1)
         offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        columns = np.concatenate([centers[:, None], noise_words], 1)
+        columns = np.concatenate([centers[:, None], negatives], 1)
         labels = np.zeros(columns.shape, np.float32)
         labels[:, 0] = 1.0
         yield CbowBatch(contexts[valid], offsets, columns, labels,
@@ -281,44 +294,6 @@ def pair_batches(corpus, vocab, rng, batch_size=4096, max_window=5, sample=1e-4,
     for (centers, targets), words in _epoch(corpus, vocab, rng, sample, max_window,
                                             chunk_words, make_rows, batch_size, subsampling):
         yield PairBatch(centers, targets, words)
-
-
-def prefetch(batches, depth=8):
-    """Iterate over `batches` while a background thread makes the next ones. The training
-    step runs on one core (it is bound by memory); the batches' numpy and Numba work, which
-    releases the GIL, takes the other. An exception in the thread is raised here."""
-    buffer = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
-
-    def produce():
-        try:
-            for batch in batches:
-                if stop.is_set():
-                    return
-                buffer.put(batch)
-        except BaseException as error:       # handed to the consumer, raised there
-            buffer.put((done, error))
-            return
-        buffer.put((done, None))
-
-    thread = threading.Thread(target=produce, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = buffer.get()
-            if type(item) is tuple and len(item) == 2 and item[0] is done:
-                if item[1] is not None:
-                    raise item[1]
-                return
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():             # unblock a producer waiting on a full queue
-            try:
-                buffer.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
 
 
 def cooccurrence(corpus, vocab_size, window=10):

@@ -92,7 +92,7 @@ class Embedding(Function):
             counts = np.bincount(flat, minlength=shape[0])
             grad = grad.reshape(flat.size, shape[1]) / counts[flat, None].astype(grad.dtype)
         if sparse:
-            indices, rows = ke.embedding_backward_sparse(grad, ids, padding_idx)
+            indices, rows = ke.embedding_backward_sparse(grad, ids, shape[0], padding_idx)
             return RowSparse(indices, rows, shape), None
         return ke.embedding_backward_dense(grad, ids, shape[0], padding_idx), None
 

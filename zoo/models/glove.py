@@ -9,7 +9,6 @@ weights, `zoo.word2vec_data.cooccurrence`). The vectors kept are center + contex
 import numpy as np
 
 import nn
-from nn import functional as F
 
 __all__ = ["GloVe", "glove_weight"]
 
