@@ -206,6 +206,7 @@ class Tensor:
             node = self.grad_fn
             if node.hooks is None:
                 node.hooks = {}
+                node.plain = False
             hooks = node.hooks.setdefault(self._slot, [])
         hooks.append(hook)
         return _HookHandle(hooks, hook)
@@ -284,48 +285,25 @@ class Tensor:
     def is_contiguous(self):
         return self.data.flags.c_contiguous
 
-    # ---- operators
-    def __neg__(self):
-        return _ops.neg(self)
-
+    # ---- operators (`x + y` and the other binary operators are the ops themselves, bound
+    # below, so an operator costs no call of its own)
     def __pos__(self):
         return self
-
-    def __abs__(self):
-        return _ops.abs(self)
-
-    def __add__(self, other):
-        return _ops.add(self, other)
 
     def __radd__(self, other):
         return _ops.add(other, self)
 
-    def __sub__(self, other):
-        return _ops.sub(self, other)
-
     def __rsub__(self, other):
         return _ops.sub(other, self)
-
-    def __mul__(self, other):
-        return _ops.mul(self, other)
 
     def __rmul__(self, other):
         return _ops.mul(other, self)
 
-    def __truediv__(self, other):
-        return _ops.div(self, other)
-
     def __rtruediv__(self, other):
         return _ops.div(other, self)
 
-    def __pow__(self, other):
-        return _ops.pow(self, other)
-
     def __rpow__(self, other):
         return _ops.pow(other, self)
-
-    def __matmul__(self, other):
-        return _ops.matmul(self, other)
 
     def __rmatmul__(self, other):
         return _ops.matmul(other, self)
@@ -489,3 +467,7 @@ from autograd import ops as _ops  # noqa: E402  (the ops import Tensor)
 for _name in _OP_METHODS:
     if hasattr(_ops, _name):
         setattr(Tensor, _name, getattr(_ops, _name))
+for _name, _op in [("__neg__", "neg"), ("__abs__", "abs"), ("__add__", "add"),
+                   ("__sub__", "sub"), ("__mul__", "mul"), ("__truediv__", "div"),
+                   ("__pow__", "pow"), ("__matmul__", "matmul")]:
+    setattr(Tensor, _name, getattr(_ops, _op))

@@ -164,15 +164,17 @@ def matmul_case(dtype, lib, n, mode):
     return _op_callable(L, mode, lambda: A @ B, (A, B), rng, dtype)
 
 
-def conv2d_case(dtype, lib, n, cin, hw, cout, k, stride, padding, mode, input_grad):
+def conv2d_case(dtype, lib, n, cin, hw, cout, k, stride, padding, mode, input_grad, groups=1):
     rng = _rng()
     L = library(lib)
     x = L.tensor(_normal(rng, (n, cin, hw, hw), dtype), requires_grad=input_grad)
-    w = L.tensor(_normal(rng, (cout, cin, k, k), dtype, 1 / math.sqrt(cin * k * k)),
+    cg = cin // groups
+    w = L.tensor(_normal(rng, (cout, cg, k, k), dtype, 1 / math.sqrt(cg * k * k)),
                  requires_grad=True)
     b = L.tensor(_normal(rng, (cout,), dtype, 0.1), requires_grad=True)
     leaves = (x, w, b) if input_grad else (w, b)
-    return _op_callable(L, mode, lambda: L.F.conv2d(x, w, b, stride=stride, padding=padding),
+    return _op_callable(L, mode, lambda: L.F.conv2d(x, w, b, stride=stride, padding=padding,
+                                                    groups=groups),
                         leaves, rng, dtype)
 
 
@@ -202,6 +204,19 @@ def cross_entropy_case(dtype, lib, n, classes, mode):
                         dtype)
 
 
+def optimizer_case(dtype, lib, rule, sizes, mode):
+    """One optimizer step over the parameters of a stack of Linear layers whose gradients are
+    set once (the step is timed alone, as in a training loop after backward)."""
+    rng = _rng()
+    L = library(lib)
+    layers = [L.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+    params = [p for layer in layers for p in _to_dtype(layer, dtype).parameters()]
+    for p in params:
+        p.grad = L.tensor(_normal(rng, tuple(p.shape), dtype))
+    opt = getattr(L.optim, rule)(params, lr=1e-3)
+    return opt.step
+
+
 def lstm_cell_case(dtype, lib, batch, inp, hidden, mode):
     rng = _rng()
     L = library(lib)
@@ -219,6 +234,31 @@ def lstm_layer_case(dtype, lib, steps, batch, inp, hidden, mode):
     lstm = _to_dtype(L.nn.LSTM(inp, hidden), dtype)
     x = L.tensor(_normal(rng, (steps, batch, inp), dtype), requires_grad=True)
     return _op_callable(L, mode, lambda: lstm(x)[0], (x, *lstm.parameters()), rng, dtype)
+
+
+def _lengths(low, high, batch):
+    """Sequence lengths uniform in [low, high], the same on both sides."""
+    return np.random.default_rng(1).integers(low, high + 1, batch).tolist()
+
+
+def rnn_layer_case(dtype, lib, layer, steps, batch, inp, hidden, mode, num_layers=1,
+                   bidirectional=False, min_length=None):
+    """nn.LSTM / nn.GRU / nn.RNN over a (T, N, I) batch. With `min_length` the batch has
+    variable lengths, uniform in [min_length, steps], packed on both sides (the packing is
+    part of the timed forward) and the output is the packed rows."""
+    rng = _rng()
+    L = library(lib)
+    rnn = _to_dtype(getattr(L.nn, layer)(inp, hidden, num_layers=num_layers,
+                                         bidirectional=bidirectional), dtype)
+    x = L.tensor(_normal(rng, (steps, batch, inp), dtype), requires_grad=True)
+    if min_length is None:
+        return _op_callable(L, mode, lambda: rnn(x)[0], (x, *rnn.parameters()), rng, dtype)
+    lengths = _lengths(min_length, steps, batch)
+    pack = L.nn.utils.rnn.pack_padded_sequence
+
+    def forward():
+        return rnn(pack(x, lengths, enforce_sorted=False))[0].data
+    return _op_callable(L, mode, forward, (x, *rnn.parameters()), rng, dtype)
 
 
 def lstm_cell_loop_case(dtype, lib, steps, batch, inp, hidden, mode):
@@ -395,6 +435,37 @@ def sgns_case(dtype, lib, vocab, dim, batch, cols, mode):
     return _train_step(opt, make(L, in_emb, out_emb, *args), mode)
 
 
+def embedding_sparse_sgd_case(dtype, lib, vocab, dim, batch, cols, mode):
+    """An embedding table's backward and its sparse SGD step alone: the lookup of (batch, cols)
+    ids is recorded once and backpropagated again every call (retain_graph), with a fixed
+    cotangent, into a row-sparse gradient that SGD applies."""
+    rng = _rng()
+    L = library(lib)
+    emb = _to_dtype(L.nn.Embedding(vocab, dim, sparse=True), dtype)
+    opt = L.optim.SGD(emb.parameters(), lr=0.01)
+    out = emb(L.tensor(rng.integers(0, vocab, (batch, cols))))
+    grad = L.tensor(_normal(rng, (batch, cols, dim), dtype))
+
+    def step():
+        opt.zero_grad()
+        out.backward(grad, retain_graph=True)
+        opt.step()
+    return step
+
+
+def embedding_bag_case(dtype, lib, vocab, dim, bags, mean_size, mode):
+    """fastText's input layer: the mean of each bag of 1-D ids given by offsets (bags of
+    mean_size ids on average), with a row-sparse gradient for the table."""
+    rng = _rng()
+    L = library(lib)
+    sizes = rng.integers(mean_size // 2, mean_size + mean_size // 2 + 1, bags)
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    ids = L.tensor(rng.integers(0, vocab, int(sizes.sum())))
+    bag = _to_dtype(L.nn.EmbeddingBag(vocab, dim, mode="mean", sparse=True), dtype)
+    return _op_callable(L, mode, lambda: bag(ids, L.tensor(offsets)), [bag.weight], rng,
+                        dtype)
+
+
 def _conv_flops(n, cin, cout, out_hw, k):
     return 2.0 * n * cout * out_hw * out_hw * cin * k * k
 
@@ -480,6 +551,11 @@ def curated():
                          conv2d_case, flops=f, bwd_flops=f * (3 if input_grad else 2),
                          n=nb, cin=cin, hw=hw, cout=cout, k=k, stride=s, padding=p,
                          input_grad=input_grad)
+    depthwise = _conv_flops(32, 1, 64, 32, 3)
+    rows += _op_rows("conv2d.mobilenet_depthwise", "conv",
+                     "N32 64x32x32 -> 64, k3 p1, groups 64 (depthwise)", conv2d_case,
+                     flops=depthwise, bwd_flops=3 * depthwise, n=32, cin=64, hw=32, cout=64,
+                     k=3, stride=1, padding=1, input_grad=True, groups=64)
     for pool, nb, c, hw in [("max", 64, 6, 24), ("max", 32, 64, 32), ("avg", 32, 64, 32)]:
         rows += _op_rows(f"{pool}_pool2d.N{nb}C{c}", "pool", f"2x2, N{nb} C{c} {hw}x{hw}",
                          pool_case, pool=pool, n=nb, c=c, hw=hw, k=2)
@@ -496,12 +572,41 @@ def curated():
     rows += _op_rows("lstm.cell_loop.T35", "lstm", "T35 B32 I128 H256, loop over LSTMCell",
                      lstm_cell_loop_case, flops=35 * cell, bwd_flops=3 * 35 * cell, steps=35,
                      batch=32, inp=128, hidden=256)
+    shape = dict(steps=35, batch=32, inp=128, hidden=256)
+    deep = 2 * 35 * (cell + 2.0 * 32 * (512 + 256) * 4 * 256)   # 2 layers, 2 directions
+    rows += _op_rows("lstm.bidir2.T35", "lstm", "T35 B32 I128 H256, 2 layers, bidirectional",
+                     rnn_layer_case, flops=deep, bwd_flops=3 * deep, layer="LSTM",
+                     num_layers=2, bidirectional=True, **shape)
+    packed_rows = sum(_lengths(5, 35, 32))
+    rows += _op_rows("lstm.packed.T35", "lstm",
+                     "T35 B32 I128 H256, lengths U[5, 35], packed", rnn_layer_case,
+                     flops=packed_rows * cell / 32, bwd_flops=3 * packed_rows * cell / 32,
+                     layer="LSTM", min_length=5, **shape)
+    for kind, gates in (("GRU", 3), ("RNN", 1)):
+        f = 35 * cell * gates / 4
+        rows += _op_rows(f"{kind.lower()}.layer.T35", kind.lower(),
+                         f"T35 B32 I128 H256, nn.{kind}" + (" (tanh)" if kind == "RNN" else ""),
+                         rnn_layer_case, flops=f, bwd_flops=3 * f, layer=kind, **shape)
     for nb, classes in [(64, 10), (512, 1000), (4096, 10000)]:
         rows += _op_rows(f"cross_entropy.{nb}x{classes}", "loss", f"{nb}x{classes}",
                          cross_entropy_case, n=nb, classes=classes)
+    sizes = [500, 1000, 500]
+    n_params = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    for rule in ("Adam", "SGD"):
+        ours, torch = _pair(optimizer_case, rule=rule, sizes=sizes, mode="step")
+        rows.append(Workload(f"optim.{rule.lower()}.1M.step", "optim",
+                             f"{n_params / 1e6:.1f}M parameters, 2 Linear layers", ours, torch))
     rows += _step_rows("word2vec.sgns", "embedding",
                        "V10k D100 B512, 30 context+noise columns, mask, sparse, SGD",
                        sgns_case, vocab=10_000, dim=100, batch=512, cols=30)
+    ours, torch = _pair(embedding_sparse_sgd_case, mode="step", vocab=10_000, dim=100,
+                        batch=512, cols=31)
+    rows.append(Workload("embedding.sparse_sgd", "embedding",
+                         "V10k D100, 512x31 ids, backward + sparse SGD", ours, torch))
+    ours, torch = _pair(embedding_bag_case, mode="fwdbwd", vocab=10_000, dim=100, bags=512,
+                        mean_size=10)
+    rows.append(Workload("embedding_bag.fwdbwd", "embedding",
+                         "V10k D100, 512 bags of 5-15 ids, mean, sparse", ours, torch))
     rows += _op_rows("batchnorm2d.train", "norm", "N32 C64 32x32, train mode", batchnorm_case,
                      n=32, c=64, hw=32)
     rows += _step_rows("resnet18.cifar", "resnet", "B16 3x32x32, SGD momentum",

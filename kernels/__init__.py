@@ -4,3 +4,4 @@ Importing this package sets up the threading the kernels need (see `_runtime`) b
 parallel kernel is compiled or loaded from the cache.
 """
 from kernels import _runtime  # noqa: F401  (side effect: threading and cache set-up)
+from kernels._runtime import get_num_threads, set_num_threads  # noqa: F401

@@ -144,6 +144,34 @@ def _map2(loop, u, v, *params):
     return out
 
 
+def _unary_kernel(loop, name, doc=None):
+    """The public kernel `name(x)`: `_map(loop, x)` as one function (no call in between, which
+    is a measurable part of an op on a small array)."""
+    def kernel(x):
+        out = np.empty(x.shape, x.dtype)
+        loop[x.dtype](x.ravel(), out.ravel())
+        return out
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = doc
+    return kernel
+
+
+def _grad_kernel(loop, name, doc=None):
+    """The public kernel `name(u, v)`: `_map2(loop, u, v)` as one function."""
+    def kernel(u, v):
+        if u.shape != v.shape:
+            raise ValueError(f"{loop.op}: shapes {u.shape} and {v.shape} differ")
+        out = np.empty(u.shape, u.dtype)
+        try:
+            loop[u.dtype](u.ravel(), v.ravel(), out.ravel())
+        except TypeError:
+            raise _dtype_error(loop.op, u, v) from None
+        return out
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = doc
+    return kernel
+
+
 def _map3(loop, u, v, w, *params):
     if not u.shape == v.shape == w.shape:
         raise ValueError(f"{loop.op}: shapes {u.shape}, {v.shape} and {w.shape} differ")
@@ -1175,126 +1203,42 @@ _WHERE_GRAD = _Compiled("where", _mask_flat)
 
 # unary ops
 
-def neg_forward(x):
-    """-x."""
-    return _map(_NEG, x)
-
-
-def neg_backward(grad_y):
-    """-grad_y: the gradient of neg, of sub's second input and of rsub_scalar."""
-    return _map(_NEG, grad_y)
-
-
-def abs_forward(x):
-    return _map(_ABS, x)
-
-
-def abs_backward(x, grad_y):
-    return _map2(_ABS_GRAD, x, grad_y)
-
-
-def exp_forward(x):
-    return _map(_EXP, x)
-
-
-def exp_backward(y, grad_y):
-    return _map2(_EXP_GRAD, y, grad_y)
-
-
-def log_forward(x):
-    return _map(_LOG, x)
+neg_forward = _unary_kernel(_NEG, "neg_forward", "-x.")
+neg_backward = _unary_kernel(_NEG, "neg_backward", "-grad_y: the gradient of neg, of sub's "
+                             "second input and of rsub_scalar.")
+abs_forward = _unary_kernel(_ABS, "abs_forward")
+abs_backward = _grad_kernel(_ABS_GRAD, "abs_backward")
+exp_forward = _unary_kernel(_EXP, "exp_forward")
+exp_backward = _grad_kernel(_EXP_GRAD, "exp_backward")
+log_forward = _unary_kernel(_LOG, "log_forward")
 
 
 def log_backward(x, grad_y):
     return _map2(_LOG_GRAD, grad_y, x)
 
 
-def log1p_forward(x):
-    return _map(_LOG1P, x)
-
-
-def log1p_backward(x, grad_y):
-    return _map2(_LOG1P_GRAD, x, grad_y)
-
-
-def expm1_forward(x):
-    return _map(_EXPM1, x)
-
-
-def expm1_backward(y, grad_y):
-    return _map2(_EXPM1_GRAD, y, grad_y)
-
-
-def sqrt_forward(x):
-    return _map(_SQRT, x)
-
-
-def sqrt_backward(y, grad_y):
-    return _map2(_SQRT_GRAD, y, grad_y)
-
-
-def rsqrt_forward(x):
-    return _map(_RSQRT, x)
-
-
-def rsqrt_backward(y, grad_y):
-    return _map2(_RSQRT_GRAD, y, grad_y)
-
-
-def square_forward(x):
-    return _map(_SQUARE, x)
-
-
-def square_backward(x, grad_y):
-    return _map2(_SQUARE_GRAD, x, grad_y)
-
-
-def reciprocal_forward(x):
-    return _map(_RECIPROCAL, x)
-
-
-def reciprocal_backward(y, grad_y):
-    return _map2(_RECIPROCAL_GRAD, y, grad_y)
-
-
-def sin_forward(x):
-    return _map(_SIN, x)
-
-
-def sin_backward(x, grad_y):
-    return _map2(_SIN_GRAD, x, grad_y)
-
-
-def cos_forward(x):
-    return _map(_COS, x)
-
-
-def cos_backward(x, grad_y):
-    return _map2(_COS_GRAD, x, grad_y)
-
-
-def tanh_forward(x):
-    return _map(_TANH, x)
-
-
-def tanh_backward(y, grad_y):
-    return _map2(_TANH_GRAD, y, grad_y)
-
-
-def sigmoid_forward(x):
-    return _map(_SIGMOID, x)
-
-
-def sigmoid_backward(y, grad_y):
-    return _map2(_SIGMOID_GRAD, y, grad_y)
-
-
-def relu_forward(x):
-    return _map(_RELU, x)
-
-
-def relu_backward(y, grad_y):
-    return _map2(_RELU_GRAD, y, grad_y)
+log1p_forward = _unary_kernel(_LOG1P, "log1p_forward")
+log1p_backward = _grad_kernel(_LOG1P_GRAD, "log1p_backward")
+expm1_forward = _unary_kernel(_EXPM1, "expm1_forward")
+expm1_backward = _grad_kernel(_EXPM1_GRAD, "expm1_backward")
+sqrt_forward = _unary_kernel(_SQRT, "sqrt_forward")
+sqrt_backward = _grad_kernel(_SQRT_GRAD, "sqrt_backward")
+rsqrt_forward = _unary_kernel(_RSQRT, "rsqrt_forward")
+rsqrt_backward = _grad_kernel(_RSQRT_GRAD, "rsqrt_backward")
+square_forward = _unary_kernel(_SQUARE, "square_forward")
+square_backward = _grad_kernel(_SQUARE_GRAD, "square_backward")
+reciprocal_forward = _unary_kernel(_RECIPROCAL, "reciprocal_forward")
+reciprocal_backward = _grad_kernel(_RECIPROCAL_GRAD, "reciprocal_backward")
+sin_forward = _unary_kernel(_SIN, "sin_forward")
+sin_backward = _grad_kernel(_SIN_GRAD, "sin_backward")
+cos_forward = _unary_kernel(_COS, "cos_forward")
+cos_backward = _grad_kernel(_COS_GRAD, "cos_backward")
+tanh_forward = _unary_kernel(_TANH, "tanh_forward")
+tanh_backward = _grad_kernel(_TANH_GRAD, "tanh_backward")
+sigmoid_forward = _unary_kernel(_SIGMOID, "sigmoid_forward")
+sigmoid_backward = _grad_kernel(_SIGMOID_GRAD, "sigmoid_backward")
+relu_forward = _unary_kernel(_RELU, "relu_forward")
+relu_backward = _grad_kernel(_RELU_GRAD, "relu_backward")
 
 
 def leaky_relu_forward(x, negative_slope=0.01):
@@ -1346,12 +1290,8 @@ def gelu_backward(x, grad_y, approximate="none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def silu_forward(x):
-    return _map(_SILU, x)
-
-
-def silu_backward(x, grad_y):
-    return _map2(_SILU_GRAD, x, grad_y)
+silu_forward = _unary_kernel(_SILU, "silu_forward")
+silu_backward = _grad_kernel(_SILU_GRAD, "silu_backward")
 
 
 def softplus_forward(x, beta=1.0, threshold=20.0):
@@ -1363,8 +1303,7 @@ def softplus_backward(x, grad_y, beta=1.0, threshold=20.0):
     return _map2(_SOFTPLUS_GRAD, x, grad_y, float(beta), float(threshold))
 
 
-def hardsigmoid_forward(x):
-    return _map(_HARDSIGMOID, x)
+hardsigmoid_forward = _unary_kernel(_HARDSIGMOID, "hardsigmoid_forward")
 
 
 def hardsigmoid_backward(x, grad_y):
@@ -1379,8 +1318,7 @@ def hardtanh_backward(x, grad_y, min_val=-1.0, max_val=1.0):
     return _map2(_HARDTANH_GRAD, x, grad_y, float(min_val), float(max_val))
 
 
-def sign_forward(x):
-    return _map(_SIGN, x)
+sign_forward = _unary_kernel(_SIGN, "sign_forward")
 
 
 def sign_backward(grad_y):
@@ -1535,6 +1473,25 @@ def _binary(loops, a, b):
     return out
 
 
+def _binary_kernel(loops, name, doc=None):
+    """The public kernel `name(a, b)`: `_binary(loops, a, b)` as one function when the shapes
+    are equal."""
+    flat = loops[0]
+
+    def kernel(a, b):
+        if a.shape != b.shape:
+            return _binary(loops, a, b)
+        out = np.empty(a.shape, a.dtype)
+        try:
+            flat[a.dtype](a.ravel(), b.ravel(), out.ravel())
+        except TypeError:
+            raise _dtype_error(flat.op, a, b) from None
+        return out
+    kernel.__name__ = kernel.__qualname__ = name
+    kernel.__doc__ = doc
+    return kernel
+
+
 def _binary_grad(loops, a, b, grad, y=None):
     """Backward loop over (a, b[, y], grad) -> out; grad, y = a ** b (pow only) and out have the
     broadcast shape of a and b."""
@@ -1565,43 +1522,18 @@ def _binary_grad(loops, a, b, grad, y=None):
     return out
 
 
-def add_forward(a, b):
-    """a + b with numpy broadcasting, in the broadcast shape."""
-    return _binary(_ADD, a, b)
-
-
-def sub_forward(a, b):
-    return _binary(_SUB, a, b)
-
-
-def mul_forward(a, b):
-    return _binary(_MUL, a, b)
-
-
-def div_forward(a, b):
-    return _binary(_DIV, a, b)
-
-
-def pow_forward(a, b):
-    return _binary(_POW, a, b)
-
-
-def maximum_forward(a, b):
-    """Elementwise max; NaN in either input gives NaN (PyTorch and numpy)."""
-    return _binary(_MAXIMUM, a, b)
-
-
-def minimum_forward(a, b):
-    return _binary(_MINIMUM, a, b)
-
-
-def mul_backward_a(b, grad):
-    """Gradient of a * b w.r.t. a, in the broadcast shape: grad * b."""
-    return _binary(_MUL, grad, b)
-
-
-def mul_backward_b(a, grad):
-    return _binary(_MUL, grad, a)
+add_forward = _binary_kernel(_ADD, "add_forward",
+                             "a + b with numpy broadcasting, in the broadcast shape.")
+sub_forward = _binary_kernel(_SUB, "sub_forward")
+mul_forward = _binary_kernel(_MUL, "mul_forward")
+div_forward = _binary_kernel(_DIV, "div_forward")
+pow_forward = _binary_kernel(_POW, "pow_forward")
+maximum_forward = _binary_kernel(_MAXIMUM, "maximum_forward",
+                                 "Elementwise max; NaN in either input gives NaN (as PyTorch).")
+minimum_forward = _binary_kernel(_MINIMUM, "minimum_forward")
+mul_backward_a = _binary_kernel(_MUL, "mul_backward_a",
+                                "Gradient of a * b w.r.t. a, in the broadcast shape: grad * b.")
+mul_backward_b = _binary_kernel(_MUL, "mul_backward_b")
 
 
 def div_backward_a(b, grad):

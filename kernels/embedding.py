@@ -24,8 +24,9 @@ pair loss       for rows b (a center) and columns k (its context and noise words
                 Negative sampling normalizes (the masked mean over each row, d2l's loss);
                 hierarchical softmax does not: t = the target word's path nodes, l = 1 for
                 a left turn and 0 for a right one, so r_b = -sum_j log sigmoid(s_j x_bj).
-                Masked-out columns (m = 0) are skipped, and the context gradient lists only
-                the masked-in columns.
+                Masked-out columns (m = 0) are skipped. The context gradient is returned as
+                scaled rows: (t_bk, g_b a_bk, b) for each masked-in column and the B center
+                rows U[c_b], which `scaled_rows_add_` adds into a table (SGD's step).
 sparse Adam     lazy Adam on the rows of a coalesced gradient (torch.optim.SparseAdam).
 word2vec batches  noise words by Walker's alias method, never one of the row's own words,
                 and whole padded skip-gram rows (zoo/word2vec_data.py calls these).
@@ -40,7 +41,10 @@ other core while one trains did not pay either (word2vec on Shakespeare: 425k wo
 470k without, on this shared machine).
 """
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from kernels import _fastmath as fm
 from kernels._checks import expect_float, expect_ndim
@@ -59,6 +63,28 @@ def _dot(a, b):
     return s
 
 
+@njit(cache=True, error_model="numpy", fastmath={"reassoc", "nsz", "contract"})
+def _dot4(u, a, b, c, d):
+    """<u, a>, <u, b>, <u, c>, <u, d> in one pass: u is loaded once for four rows."""
+    s0 = s1 = s2 = s3 = u.dtype.type(0.0)
+    for j in range(u.shape[0]):
+        s0 += u[j] * a[j]
+        s1 += u[j] * b[j]
+        s2 += u[j] * c[j]
+        s3 += u[j] * d[j]
+    return s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _bounds(ids):
+    """(min, max) of a non-empty int64 array in one pass (numpy's min and max take two)."""
+    low = high = ids[0]
+    for i in range(1, ids.shape[0]):
+        low = min(low, ids[i])
+        high = max(high, ids[i])
+    return low, high
+
+
 def _ids(op, name, ids, rows):
     """ids as a flat C-contiguous int64 array, each in [0, rows)."""
     ids = np.asarray(ids)
@@ -66,7 +92,7 @@ def _ids(op, name, ids, rows):
         raise TypeError(f"{op}: {name} must be integer (int64) indices, got {ids.dtype}")
     flat = np.ascontiguousarray(ids.reshape(-1), dtype=np.int64)
     if flat.size:
-        low, high = flat.min(), flat.max()
+        low, high = _bounds(flat)
         if low < 0 or high >= rows:
             raise IndexError(f"{op}: {name} must lie in [0, {rows}) for a table of {rows} "
                              f"rows, got min {low}, max {high}")
@@ -418,13 +444,17 @@ def embedding_bag_backward_per_sample_weights(weight, grad, ids, bag_of, valid):
 # The pair loss visits the rows of a batch in blocks: the dots of a block first, then the
 # transcendentals of the whole block in one flat loop that vectorizes (sigmoid and log1p per
 # element inside the dot loop cost as much as the dots), then, while the block's context rows
-# are still in cache, each row's center gradient. The context gradient is coalesced as it is
-# made (one row per distinct id, its place found through a table of V int32 slots):
-# word2vec's batches repeat frequent words hundreds of times, and every row saved is memory
-# traffic saved here, in the tape and in the optimizer (a real skip-gram batch of 15k columns
-# has 4.6k distinct ones). So the backward of the usual scalar loss is only a scale, or nothing.
+# are still in cache, each row's center gradient. The context gradient is not written as rows:
+# its row for column k of row b is a_bk U[c_b], so the kernel lists (t_bk, a_bk, b) for the
+# masked-in columns and keeps a copy of the B center rows (the "scaled rows" of a RowSparse),
+# 12 bytes a column instead of 4 D. SGD then adds them straight into the table, duplicates
+# and all, and nothing ever writes, copies or re-reads a (columns, D) block (V10k D100 B512, 30
+# columns, a 9.5k-column batch: forward with gradient + SGD 0.70 ms against 1.14 ms when the
+# rows were built and coalesced first).
 # A block is 4 rows: their ~70 context rows (28 KB) are still in L1 for the gradient pass
-# (V10k D100 B512, 30 columns: 0.65 ms, against 0.67 for blocks of 8 and 0.70 for 16).
+# (0.65 ms, against 0.67 for blocks of 8 and 0.70 for 16). Both passes take the context rows
+# four at a time (one load of u for four dots, one update of the center gradient for four
+# rows): the kernel took 0.37 ms against 0.40 one row at a time.
 _BLOCK = 4
 
 
@@ -448,22 +478,31 @@ def _pair_terms(x, labels, mask, e, terms, coef):
 
 @njit(cache=True, error_model="numpy")
 def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_grad, x, e,
-               terms, coef, losses, grad_u, slot):
-    """The loss of every row; with want_grad, coef becomes the gradient a_bk of each logit
-    (for a loss gradient row_scale[b]), grad_u[b] = sum_k a_bk V[t_bk], and slot[t] numbers
-    the distinct masked-in context ids in order of first appearance (returns their count)."""
+               terms, coef, losses, grad_u, basis, ids, scales, source):
+    """The loss of every row; with want_grad (a loss gradient of row_scale[b] on row b),
+    grad_u[b] = sum_k a_bk V[t_bk], basis[b] = U[c_b], and for each masked-in column in
+    order, ids = t_bk, scales = a_bk, source = b. Returns the number of those columns."""
     dt = U.dtype.type
     zero = dt(0.0)
     rows, cols = targets.shape
     width = U.shape[1]
-    distinct = 0
+    n = 0
     for block in range(0, rows, _BLOCK):
         end = min(rows, block + _BLOCK)
         for b in range(block, end):
             u = U[centers[b]]
-            for k in range(cols):
-                x[b * cols + k] = zero if mask[b * cols + k] == zero else \
-                    _dot(u, V[targets[b, k]])
+            row = b * cols
+            k = 0
+            while k < cols:
+                if k + 4 <= cols and mask[row + k] != zero and mask[row + k + 1] != zero \
+                        and mask[row + k + 2] != zero and mask[row + k + 3] != zero:
+                    x[row + k], x[row + k + 1], x[row + k + 2], x[row + k + 3] = _dot4(
+                        u, V[targets[b, k]], V[targets[b, k + 1]], V[targets[b, k + 2]],
+                        V[targets[b, k + 3]])
+                    k += 4
+                else:
+                    x[row + k] = zero if mask[row + k] == zero else _dot(u, V[targets[b, k]])
+                    k += 1
         first = block * cols
         last = end * cols
         _pair_terms(x[first:last], labels[first:last], mask[first:last], e[first:last],
@@ -481,51 +520,122 @@ def _pair_rows(U, V, centers, targets, labels, mask, normalize, row_scale, want_
             if not want_grad:
                 continue
             scale *= row_scale[b]
+            u = U[centers[b]]
+            ub = basis[b]
             gu = grad_u[b]
             for j in range(width):
+                ub[j] = u[j]
                 gu[j] = zero
+            start = n
             for k in range(cols):
                 i = b * cols + k
-                if mask[i] == zero:
-                    continue
-                a = coef[i] * scale
-                coef[i] = a
-                t = targets[b, k]
-                if slot[t] < 0:
-                    slot[t] = distinct
-                    distinct += 1
-                v = V[t]
+                if mask[i] != zero:
+                    ids[n] = targets[b, k]
+                    scales[n] = coef[i] * scale
+                    source[n] = b
+                    n += 1
+            # four context rows per pass over gu: a quarter of its loads and stores
+            m = start
+            while m + 4 <= n:
+                a0, a1, a2, a3 = scales[m], scales[m + 1], scales[m + 2], scales[m + 3]
+                v0, v1, v2, v3 = V[ids[m]], V[ids[m + 1]], V[ids[m + 2]], V[ids[m + 3]]
                 for j in range(width):
-                    gu[j] += a * v[j]
-    return distinct
+                    gu[j] += (a0 * v0[j] + a1 * v1[j]) + (a2 * v2[j] + a3 * v3[j])
+                m += 4
+            while m < n:
+                a0 = scales[m]
+                v0 = V[ids[m]]
+                for j in range(width):
+                    gu[j] += a0 * v0[j]
+                m += 1
+    return n
+
+
+@intrinsic
+def _prefetch_row(typingctx, table, row):
+    """Ask the caches for row `row` of a C-contiguous 2-D table, one hint per 64-byte line
+    (llvm.prefetch: a hint, never a fault)."""
+    if not isinstance(table, types.Array) or table.ndim != 2 or \
+            not isinstance(row, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        start = cgutils.get_item_pointer(context, builder, signature.args[0], array,
+                                         [args[1], context.get_constant(types.intp, 0)])
+        byte = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [byte, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        base = builder.bitcast(start, byte)
+        row_bytes = builder.extract_value(array.strides, 0)
+        with cgutils.for_range_slice(builder, context.get_constant(types.intp, 0), row_bytes,
+                                     context.get_constant(types.intp, 64)) as (offset, _):
+            # read (0), keep in all cache levels (3), data (1)
+            builder.call(prefetch, [builder.gep(base, [offset]), ir.Constant(i32, 0),
+                                    ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return types.void(table, row), codegen
+
+
+# The SGD step updates rows of the table at random: asking for the row 8 entries ahead while
+# updating this one took the scatter of a 9.5k-column batch from 215 to 200 us after a
+# forward (148 to 125 us alone).
+_PREFETCH_AHEAD = 8
 
 
 @njit(cache=True, error_model="numpy")
-def _context_rows(U, centers, targets, mask, coef, slot, ids, grad_v):
-    """The coalesced context gradient: grad_v[slot[t]] = sum over the columns with id t of
-    a_bk U[c_b]. Slots were numbered in this same order, so a row is first met when its slot
-    is the next one: it is written then, not zeroed first."""
-    dt = U.dtype.type
-    rows, cols = targets.shape
-    width = U.shape[1]
-    seen = 0
-    for b in range(rows):
-        u = U[centers[b]]
-        for k in range(cols):
-            if mask[b * cols + k] == dt(0.0):
-                continue
-            t = targets[b, k]
-            r = slot[t]
-            g = grad_v[r]
-            a = coef[b * cols + k]
-            if r == seen:
-                ids[r] = t
-                seen += 1
-                for j in range(width):
-                    g[j] = a * u[j]
-            else:
-                for j in range(width):
-                    g[j] += a * u[j]
+def _add_scaled_rows(table, ids, scales, basis, source, alpha):
+    """The scatter, after checking every id and source (here, in one pass: cheaper than
+    numpy's min and max); returns -1, or the first bad entry and then changes nothing."""
+    rows = table.shape[0]
+    sources = basis.shape[0]
+    for n in range(ids.shape[0]):
+        if ids[n] < 0 or ids[n] >= rows or source[n] < 0 or source[n] >= sources:
+            return n
+    count = ids.shape[0]
+    for n in range(min(_PREFETCH_AHEAD, count)):
+        _prefetch_row(table, ids[n])
+    for n in range(count):
+        if n + _PREFETCH_AHEAD < count:
+            _prefetch_row(table, ids[n + _PREFETCH_AHEAD])
+        target = table[ids[n]]
+        c = alpha * scales[n]
+        row = basis[source[n]]
+        for j in range(row.shape[0]):
+            target[j] = fm.fma(c, row[j], target[j])
+    return -1
+
+
+def scaled_rows_add_(table, ids, scales, basis, source, alpha=1.0):
+    """table[ids[n]] += alpha scales[n] basis[source[n]] for every n, in place (repeated ids
+    accumulate): a RowSparse in scaled-rows form added to a dense (V, D) table, as an SGD step
+    (alpha = -lr) or to make it dense. ids, source (N,) int64, scales (N,), basis (B, D)."""
+    op = "scaled_rows_add_"
+    if table.ndim != 2 or not table.flags.c_contiguous or not table.flags.writeable:
+        raise ValueError(f"{op}: the table must be a writeable C-contiguous (V, D) array, got "
+                         f"shape {table.shape}")
+    expect_float(op, "table", table)
+    if basis.ndim != 2 or basis.shape[1] != table.shape[1]:
+        raise ValueError(f"{op}: basis rows {basis.shape} do not match the table's width "
+                         f"{table.shape[1]}")
+    if not ids.shape == scales.shape == source.shape or ids.ndim != 1:
+        raise ValueError(f"{op}: ids {ids.shape}, scales {scales.shape} and source "
+                         f"{source.shape} must be one 1-D shape")
+    if ids.dtype != np.int64 or source.dtype != np.int64:
+        raise TypeError(f"{op}: ids and source must be int64, got {ids.dtype} and "
+                        f"{source.dtype}")
+    bad = _add_scaled_rows(table, np.ascontiguousarray(ids),
+                           np.ascontiguousarray(scales, dtype=table.dtype),
+                           np.ascontiguousarray(basis, dtype=table.dtype),
+                           np.ascontiguousarray(source), table.dtype.type(alpha))
+    if bad >= 0:
+        raise IndexError(f"{op}: entry {bad} has id {ids[bad]} and source {source[bad]}, "
+                         f"outside the table's {table.shape[0]} rows or the basis' "
+                         f"{basis.shape[0]} rows")
+    return table
 
 
 def pair_loss_check(op, center_weight, context_weight, centers, targets, labels, mask):
@@ -556,32 +666,34 @@ def pair_loss_check(op, center_weight, context_weight, centers, targets, labels,
 
 
 def pair_loss_forward(U, V, centers, targets, labels, mask, normalize, row_scale=None):
-    """The loss of each row (B,) and, when `row_scale` (B,) is given, the gradient rows of
-    both tables for a loss gradient of row_scale[b] on row b: (losses, (centers, center rows
-    (B, D)), (context ids, context rows)), the context rows coalesced to one per distinct
-    masked-in id. Operands as returned by `pair_loss_check`."""
+    """The loss of each row (B,) and, when `row_scale` (B,) is given, the gradients of both
+    tables for a loss gradient of row_scale[b] on row b: (losses, (center ids (B,), center
+    rows (B, D)), (ids (N,), scales (N,), basis (B, D), source (N,))), the context gradient in
+    scaled-rows form (row scales[n] basis[source[n]] at ids[n], one per masked-in column).
+    Operands as returned by `pair_loss_check`."""
     rows, cols = targets.shape
     dtype = U.dtype
     width = U.shape[1]
     losses = np.empty(rows, dtype)
     x, e, terms, coef = (np.empty(rows * cols, dtype) for _ in range(4))
     want_grad = row_scale is not None
-    if want_grad:
-        row_scale = np.ascontiguousarray(np.broadcast_to(row_scale, (rows,)), dtype=dtype)
-        grad_u = np.empty((rows, width), dtype)
-        slot = np.full(V.shape[0], -1, np.int32)
-    else:
+    size = rows if want_grad else 0
+    if not want_grad:
         row_scale = np.empty(0, dtype)
-        grad_u = np.empty((0, width), dtype)
-        slot = np.empty(0, np.int32)
-    distinct = _pair_rows(U, V, centers, targets, labels, mask, bool(normalize), row_scale,
-                          want_grad, x, e, terms, coef, losses, grad_u, slot)
+    elif np.ndim(row_scale):
+        row_scale = np.ascontiguousarray(np.broadcast_to(row_scale, (rows,)), dtype=dtype)
+    else:
+        row_scale = np.full(rows, row_scale, dtype)
+    grad_u = np.empty((size, width), dtype)
+    basis = np.empty((size, width), dtype)
+    ids = np.empty(size * cols, np.int64)
+    scales = np.empty(size * cols, dtype)
+    source = np.empty(size * cols, np.int64)
+    used = _pair_rows(U, V, centers, targets, labels, mask, bool(normalize), row_scale,
+                      want_grad, x, e, terms, coef, losses, grad_u, basis, ids, scales, source)
     if not want_grad:
         return losses, None, None
-    ids = np.empty(distinct, np.int64)
-    grad_v = np.empty((distinct, width), dtype)     # exactly sized: it owns its memory
-    _context_rows(U, centers, targets, mask, coef, slot, ids, grad_v)
-    return losses, (centers, grad_u), (ids, grad_v)
+    return losses, (centers.copy(), grad_u), (ids[:used], scales[:used], basis, source[:used])
 
 
 @njit(cache=True, error_model="numpy")
@@ -634,17 +746,44 @@ def sparse_adam_update_(p, m, v, indices, rows, step, lr, beta1, beta2, eps, max
                       p.dtype.type(-1.0 if maximize else 1.0))
 
 
+# Noise words come from xorshift64* (Vigna 2016) rather than np.random: 9 ns a word against
+# 30 ns with Numba's Mersenne Twister (9M words, a Shakespeare epoch's worth), a third of the
+# time of making skip-gram batches.
+
 @njit(cache=True)
-def _draw_noise(accept, alias):
+def _rng_state(seed):
+    """A non-zero xorshift64* state from an int seed (one splitmix64 step)."""
+    z = np.uint64(seed) + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z ^= z >> np.uint64(31)
+    state = np.empty(1, np.uint64)
+    state[0] = z if z != np.uint64(0) else np.uint64(1)
+    return state
+
+
+@njit(cache=True)
+def _uniform(state):
+    """A float64 in [0, 1); advances state[0]."""
+    x = state[0]
+    x ^= x >> np.uint64(12)
+    x ^= x << np.uint64(25)
+    x ^= x >> np.uint64(27)
+    state[0] = x
+    return np.float64((x * np.uint64(2685821657736338717)) >> np.uint64(11)) * (2.0 ** -53)
+
+
+@njit(cache=True)
+def _draw_noise(accept, alias, state):
     # one uniform draw picks the column (its integer part) and the coin (its fraction)
-    u = np.random.random() * accept.shape[0]
+    u = _uniform(state) * accept.shape[0]
     i = min(int(u), accept.shape[0] - 1)
     return i if u - i < accept[i] else alias[i]
 
 
 @njit(cache=True)
 def _noise_words(forbidden, allowed, per_row, accept, alias, seed, out):
-    np.random.seed(seed)
+    state = _rng_state(seed)
     for b in range(out.shape[0]):
         for k in range(out.shape[1]):
             if k >= per_row[b]:
@@ -652,7 +791,7 @@ def _noise_words(forbidden, allowed, per_row, accept, alias, seed, out):
                 continue
             word = 0
             for _ in range(1000):       # bounded: a row whose words hold all the noise mass
-                word = _draw_noise(accept, alias)
+                word = _draw_noise(accept, alias, state)
                 clash = False
                 for c in range(forbidden.shape[1]):
                     if allowed[b, c] and forbidden[b, c] == word:
@@ -692,7 +831,7 @@ def _context_counts(starts, sizes, counts):
 @njit(cache=True)
 def _skipgram_rows(ids, starts, sizes, counts, num_noise, accept, alias, seed, place,
                    group_start, column_start, centers, columns):
-    np.random.seed(seed)
+    state = _rng_state(seed)
     for s in range(starts.shape[0] - 1):
         first, end = starts[s], starts[s + 1]
         for i in range(first, end):
@@ -710,7 +849,7 @@ def _skipgram_rows(ids, starts, sizes, counts, num_noise, accept, alias, seed, p
                     out[k] = ids[j]
                     k += 1
             for k in range(n, width):
-                word = _draw_noise(accept, alias)
+                word = _draw_noise(accept, alias, state)
                 for _ in range(1000):       # bounded: a row whose words hold all the mass
                     clash = False
                     for c in range(n):
@@ -719,7 +858,7 @@ def _skipgram_rows(ids, starts, sizes, counts, num_noise, accept, alias, seed, p
                             break
                     if not clash:
                         break
-                    word = _draw_noise(accept, alias)
+                    word = _draw_noise(accept, alias, state)
                 out[k] = word
 
 

@@ -31,7 +31,9 @@ last element, as PyTorch's reverse direction does. The input projection for all 
 GEMM before the loop and the weight gradients are one GEMM each after it.
 
 Kernels are serial: one step is at most a few 10k elements, where a prange call costs more than
-it saves (PERF.md: fused LSTM-cell backward 15 us serial against 65 us parallel). Each loop
+it saves (PERF.md: fused LSTM-cell backward 15 us serial against 65 us parallel). A large
+enough sequence instead splits its batch between the cores (`_batch_parts`): each part is an
+independent recurrence with its own single-threaded GEMMs and step kernels. Each loop
 touches two or three arrays so LLVM vectorizes it; float32 gates use a vectorizable rational
 tanh (below), float64 the accurate forms of `_fastmath` (libm).
 """
@@ -43,6 +45,7 @@ from numba.extending import overload
 
 from kernels import _fastmath as fm
 from kernels._checks import expect_float
+from kernels._runtime import WORKERS, get_num_threads
 
 _GATES = {"lstm": 4, "gru": 3, "rnn_tanh": 1, "rnn_relu": 1}
 
@@ -104,7 +107,7 @@ overload(_gate_sigmoid, inline="always")(_by_dtype(_sigmoid_rational_f32,
 # slice at an offset (a[r, 2 * H + j]) kept LLVM from vectorizing it (LSTM forward step,
 # B32 H256: 108 us against 33 us).
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _save_rows(src, dst):
     for r in range(dst.shape[0]):
         d = dst[r]
@@ -113,7 +116,7 @@ def _save_rows(src, dst):
             d[j] = v[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lstm_step_forward(a, hw, bias, h, c, h_prev, c_prev, tanh_c, out):
     """One step for the B rows of a block. a (B, 4, H) holds x w_ih^T on entry and the
     activated gates on exit; hw (B, 4, H) is h w_hh^T and bias (4, H) the summed biases.
@@ -154,7 +157,7 @@ def _lstm_step_forward(a, hw, bias, h, c, h_prev, c_prev, tanh_c, out):
     _save_rows(out, h)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _lstm_step_backward(a, c_prev, tanh_c, grad_out, grad_h, grad_c, grad_a):
     """a and grad_a (B, 4, H). grad_h and grad_c (B, H) enter as the gradients of h' and c'
     from the later steps (grad_h gains grad_out, unless that is empty) and grad_c leaves as
@@ -193,7 +196,7 @@ def _lstm_step_backward(a, c_prev, tanh_c, grad_out, grad_h, grad_c, grad_a):
             dc[j] *= af[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gru_step_forward(a, hw, b_ih, b_hh, h, h_prev, hn, out):
     """One step for the B rows of a block. a (B, 3, H) holds x w_ih^T on entry and the
     activated gates r, z, n on exit; hw (B, 3, H) is h w_hh^T, b_ih and b_hh (3, H). The
@@ -233,7 +236,7 @@ def _gru_step_forward(a, hw, b_ih, b_hh, h, h_prev, hn, out):
     _save_rows(out, h)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _gru_step_backward(a, hn, h_prev, grad_out, grad_h, grad_ax, grad_ah):
     """a, grad_ax, grad_ah (B, 3, H). grad_h (B, H) enters as the gradient of h' from the
     later steps and leaves as the direct part grad_h' z of the gradient of h_prev (the caller
@@ -274,7 +277,7 @@ def _gru_step_backward(a, hn, h_prev, grad_out, grad_h, grad_ax, grad_ah):
             dh[j] *= az[j]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rnn_step_forward(a, hw, bias, relu, h, h_prev, out):
     """One step for the B rows of a block: h' = tanh or relu (a + hw + bias); the running
     state h is saved to h_prev, then replaced by h' (also written to out)."""
@@ -297,7 +300,7 @@ def _rnn_step_forward(a, hw, bias, relu, h, h_prev, out):
     _save_rows(out, h)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _rnn_step_backward(h, relu, grad_out, grad_h, grad_a):
     hid = h.shape[1]
     zero = h.dtype.type(0.0)
@@ -381,22 +384,107 @@ def _empty(dtype):
     return e
 
 
+# The LSTM cell works on the transposed layout: gates (4, H, N), states (H, N). The products
+# w_ih x^T and w_hh h^T (4H, N), the orientation OpenBLAS runs fastest at a cell's shapes
+# (B32 I128 H256, one thread: w_hh h^T 139 us against 152 us for h w_hh^T), go to the kernel
+# as they come, neither summed nor transposed first; the weight gradients ga^T x and ga^T h
+# take the gate gradients as the kernel leaves them, and the bias gradient sums contiguous
+# rows. One step, forward: 292 us against 316 us for the row layout, one thread.
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lstm_cell_forward_t(a, hw, bias, c_t, c_new_t, tanh_c, h_new_t):
+    """a and hw (4, H, N) are w_ih x^T and w_hh h^T; a receives the activated gates. bias
+    (4, H); c_t (H, N) the cell state; c_new_t, tanh_c and h_new_t (H, N) receive c',
+    tanh(c') and h'."""
+    hid = a.shape[1]
+    n = a.shape[2]
+    for k in range(4):
+        for j in range(hid):
+            ak = a[k, j]
+            hk = hw[k, j]
+            b = bias[k, j]
+            if k == 2:
+                for r in range(n):
+                    ak[r] = _gate_tanh(ak[r] + hk[r] + b)
+            else:
+                for r in range(n):
+                    ak[r] = _gate_sigmoid(ak[r] + hk[r] + b)
+    for j in range(hid):
+        ai = a[0, j]
+        af = a[1, j]
+        ag = a[2, j]
+        ao = a[3, j]
+        cp = c_t[j]
+        cn = c_new_t[j]
+        for r in range(n):
+            cn[r] = af[r] * cp[r] + ai[r] * ag[r]
+        tr = tanh_c[j]
+        for r in range(n):
+            tr[r] = _gate_tanh(cn[r])
+        hr = h_new_t[j]
+        for r in range(n):
+            hr[r] = ao[r] * tr[r]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lstm_cell_backward_t(a, c_t, tanh_c, dh, dc, grad_a, grad_b):
+    """a and grad_a (4, H, N), c_t, tanh_c, dh and dc (H, N); dc enters as the gradient of c'
+    and leaves as that of c; grad_b (4, H) receives the sums of grad_a over the batch (numpy
+    takes 21 us for these 1024 short rows, the loop 5 us)."""
+    hid = a.shape[1]
+    n = a.shape[2]
+    one = a.dtype.type(1.0)
+    for j in range(hid):
+        ai = a[0, j]
+        af = a[1, j]
+        ag = a[2, j]
+        ao = a[3, j]
+        tr = tanh_c[j]
+        dhr = dh[j]
+        dcr = dc[j]
+        for r in range(n):
+            dcr[r] += dhr[r] * ao[r] * (one - tr[r] * tr[r])
+        gi = grad_a[0, j]
+        for r in range(n):
+            gi[r] = dcr[r] * ag[r] * ai[r] * (one - ai[r])
+        cp = c_t[j]
+        gf = grad_a[1, j]
+        for r in range(n):
+            gf[r] = dcr[r] * cp[r] * af[r] * (one - af[r])
+        gg = grad_a[2, j]
+        for r in range(n):
+            gg[r] = dcr[r] * ai[r] * (one - ag[r] * ag[r])
+        go = grad_a[3, j]
+        for r in range(n):
+            go[r] = dhr[r] * tr[r] * ao[r] * (one - ao[r])
+        for r in range(n):
+            dcr[r] *= af[r]
+        for k in range(4):
+            gk = grad_a[k, j]
+            total = gk[0] - gk[0]
+            for r in range(n):
+                total += gk[r]
+            grad_b[k, j] = total
+
+
+def _transposed(a):
+    """a^T as a new C-contiguous array."""
+    return np.ascontiguousarray(a.T)
+
+
 def lstm_cell_forward(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
-    """One LSTM step. x (N, I), h and c (N, H) -> (h', c', gates (N, 4H) activated, tanh(c'));
-    the last two are what `lstm_cell_backward` needs."""
+    """One LSTM step. x (N, I), h and c (N, H) -> (h', c', gates, tanh(c')); gates (4H, N)
+    activated and tanh(c') (H, N) are transposed, as `lstm_cell_backward` takes them."""
     hid = _check_cell("lstm_cell", x, h, w_ih, w_hh, b_ih, b_hh, 4)
     _check_state("lstm_cell", "cx", c, x.dtype, h.shape)
     n = x.shape[0]
-    a = _projection(w_ih, x, w_hh, h)
-    hw = _zeros(a.shape, x.dtype)
+    a = np.matmul(w_ih, x.T)
+    hw = np.matmul(w_hh, h.T)
     bias = _bias_sum(b_ih, b_hh, 4 * hid, x.dtype)
-    state = np.array((h, c), x.dtype)             # the kernel replaces it by (h', c')
-    saved = np.empty_like(state)
-    tanh_c = np.empty(h.shape, x.dtype)
-    h_new = np.empty(h.shape, x.dtype)
-    _lstm_step_forward(a.reshape(n, 4, hid), hw.reshape(n, 4, hid), bias.reshape(4, hid),
-                       state[0], state[1], saved[0], saved[1], tanh_c, h_new)
-    return h_new, state[1], a, tanh_c
+    state = np.empty((3, hid, n), x.dtype)          # c', tanh(c'), h' transposed
+    _lstm_cell_forward_t(a.reshape(4, hid, n), hw.reshape(4, hid, n), bias.reshape(4, hid),
+                         _transposed(c), state[0], state[1], state[2])
+    return _transposed(state[2]), _transposed(state[0]), a, state[1]
 
 
 def lstm_cell_backward(x, h, c, w_ih, w_hh, gates, tanh_c, grad_h, grad_c, need_x=True,
@@ -404,15 +492,19 @@ def lstm_cell_backward(x, h, c, w_ih, w_hh, gates, tanh_c, grad_h, grad_c, need_
     """Gradients of one LSTM step from those of h' and c' (either may be None):
     (grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b), None where not needed."""
     n, hid = c.shape
-    grad_h = np.zeros(c.shape, c.dtype) if grad_h is None else np.array(grad_h, c.dtype)
-    grad_c = np.zeros(c.shape, c.dtype) if grad_c is None else np.array(grad_c, c.dtype)
-    grad_a = np.empty(gates.shape, c.dtype)
-    _lstm_step_backward(gates.reshape(n, 4, hid), _c(c), tanh_c, _empty(c.dtype), grad_h,
-                        grad_c, grad_a.reshape(n, 4, hid))
-    grad_x, grad_h, grad_w_ih, grad_w_hh = _cell_products(x, h, w_ih, w_hh, grad_a, grad_a,
-                                                          need_x, need_h, need_w)
-    grad_b = grad_a.sum(axis=0) if need_w else None
-    return grad_x, grad_h, grad_c, grad_w_ih, grad_w_hh, grad_b
+    dtype = c.dtype
+    dh = np.zeros((hid, n), dtype) if grad_h is None else _transposed(grad_h.astype(dtype))
+    dc = np.zeros((hid, n), dtype) if grad_c is None else _transposed(grad_c.astype(dtype))
+    grad_a = np.empty(gates.shape, dtype)             # (4H, N)
+    grad_b = np.empty(4 * hid, dtype)
+    _lstm_cell_backward_t(gates.reshape(4, hid, n), _transposed(c), tanh_c, dh, dc,
+                          grad_a.reshape(4, hid, n), grad_b.reshape(4, hid))
+    grad_x = np.matmul(grad_a.T, w_ih) if need_x else None
+    grad_h = np.matmul(grad_a.T, w_hh) if need_h else None
+    if not need_w:
+        return grad_x, grad_h, _transposed(dc), None, None, None
+    return (grad_x, grad_h, _transposed(dc), np.matmul(grad_a, x), np.matmul(grad_a, h),
+            grad_b)
 
 
 def gru_cell_forward(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -599,13 +691,87 @@ class _Saved:
     workspace when it is garbage (after the backward, or at once when no tape records)."""
 
     __slots__ = ("mode", "x", "a", "h_prev", "c_prev", "tanh_c", "hn", "out", "batch_sizes",
-                 "reverse", "w_ih", "w_hh", "__weakref__")
+                 "reverse", "w_ih", "w_hh", "parts", "__weakref__")
 
     def __init__(self, **fields):
         for k in self.__slots__[:-1]:
             setattr(self, k, fields.get(k))
         weakref.finalize(self, _WORKSPACE.give, self.a, self.h_prev, self.c_prev, self.tanh_c,
                          self.hn)
+
+
+# The recurrence of a whole sequence runs as independent recurrences over parts of the batch,
+# one per core, each with single-threaded BLAS (`WORKERS`), once a step's h w_hh^T has this
+# many multiply-adds. A step's GEMM is small (B32 H256 LSTM: 8.4M multiply-adds) and costs
+# about as much for 16 rows on one thread as for 32 rows on two (95 us against 94 us, most of
+# it packing w_hh), so the split leaves the GEMMs as they were and runs the step kernels of
+# the two halves at once; the cores also stop waiting for each other at every step (on a
+# busy machine the T35 B32 H256 LSTM recurrence took 13.4 ms with two-thread GEMMs, 9.0 ms
+# split; median sequence forward 38 ms against 91 ms). Below ~4M multiply-adds a step (the
+# Elman RNN at B32 H256: 2M) the Python side of every step, run by both threads under one
+# GIL, ate the gain (T35 forward: 3.6 ms split, 2.2 ms serial).
+_SPLIT_MIN_MACS = 1 << 22
+_SPLIT_MIN_ROWS = 4
+
+
+def _batch_parts(batch_sizes, gates, hid):
+    """Ranges [p0, p1) of packed batch positions whose recurrences run in parallel, with
+    about the same number of rows each (the batch is sorted by decreasing length)."""
+    batch = int(batch_sizes[0])
+    parts = min(get_num_threads(), batch // _SPLIT_MIN_ROWS)
+    if parts < 2 or batch * gates * hid * hid < _SPLIT_MIN_MACS:
+        return [(0, batch)]
+    lengths = (batch_sizes[None, :] > np.arange(batch)[:, None]).sum(axis=1)
+    cum = np.cumsum(lengths)
+    cuts = [0]
+    for k in range(1, parts):
+        cut = int(np.searchsorted(cum, cum[-1] * k / parts)) + 1
+        cuts.append(min(max(cut, cuts[-1] + 1), batch - (parts - k)))
+    cuts.append(batch)
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _matmul(a, b, out=None):
+    """a @ b (2-D), its rows split between the cores, each share on single-threaded BLAS
+    (`WORKERS`), once it is large enough, so that a sequence op never wakes OpenBLAS's own
+    threads: they keep spinning for a while after a multi-threaded call and then took a core
+    from the batch parts that follow (T35 B32 LSTM forward with split recurrence: 9.9 ms right
+    after two-thread GEMMs, 6.5 ms without them). On a quiet machine the split product is
+    a little slower than OpenBLAS's two threads (T35 B32 x w_ih^T: 1.25 against 1.0 ms); when
+    another process holds a core, OpenBLAS's threads wait for each other at every block (the
+    same product took 7.5-8 ms) where the shares meet once."""
+    rows = a.shape[0]
+    if out is None:
+        out = np.empty((rows, b.shape[1]), np.result_type(a, b))
+    parts = min(get_num_threads(), rows // _SPLIT_MIN_ROWS)
+    if parts < 2 or rows * a.shape[1] * b.shape[1] < _SPLIT_MIN_MACS * 16:
+        return np.matmul(a, b, out=out)
+    cuts = [k * rows // parts for k in range(parts + 1)]
+
+    def share(lo, hi):
+        np.matmul(a[lo:hi], b, out=out[lo:hi])
+    WORKERS.run(share, list(zip(cuts[:-1], cuts[1:])))
+    return out
+
+
+def _part_steps(steps, p0, p1):
+    """(first row, end row, running rows) of batch positions [p0, p1) at every step of
+    `steps` where any of them runs."""
+    out = []
+    for lo, _, b in steps:
+        n = min(b, p1) - p0
+        if n > 0:
+            out.append((lo + p0, lo + p0 + n, n))
+    return out
+
+
+def _run_parts(fn, parts):
+    """fn(p0, p1) for every part, in parallel when there are several: a list of the results
+    of each part, stacked along the batch (each result is a tuple of (rows, H) arrays)."""
+    results = WORKERS.run(fn, parts)
+    if len(results) == 1:
+        return results[0]
+    return tuple(np.concatenate(col) for col in zip(*results))
 
 
 def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, reverse=False):
@@ -633,46 +799,60 @@ def rnn_sequence_forward(mode, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_sizes, r
     take = _WORKSPACE.take
     # the input projection of every step at once; the step kernels overwrite it in place with
     # the activated gates, which is what the backward needs
-    a = np.matmul(x, w_ih.T, out=take((rows, gates * hid), dtype))
+    a = _matmul(x, w_ih.T, out=take((rows, gates * hid), dtype))
     a3 = a.reshape(rows, gates, hid)
     w_hh_t = _c(w_hh.T)          # (H, G H): 100 us per B32 H256 step against 140 us for w_hh.T
-    h = np.array(h0, dtype)
     h_prev = take((rows, hid), dtype)
     out = take((rows, hid), dtype)           # handed to the caller: taken, never given back
-    hw = np.empty((batch, gates * hid), dtype)
-    hw3 = hw.reshape(batch, gates, hid)
     steps = _steps(batch_sizes, reverse)
+    parts = _batch_parts(batch_sizes, gates, hid)
+    fields = dict(mode=mode, x=x, a=a, h_prev=h_prev, batch_sizes=batch_sizes, reverse=reverse,
+                  w_ih=w_ih, w_hh=w_hh, parts=parts)
     if mode == "lstm":
         bias = _bias_sum(b_ih, b_hh, gates * hid, dtype).reshape(gates, hid)
-        c = np.array(c0, dtype)
         c_prev = take((rows, hid), dtype)
         tanh_c = take((rows, hid), dtype)
-        for lo, hi, b in steps:
-            np.matmul(h[:b], w_hh_t, out=hw[:b])
-            _lstm_step_forward(a3[lo:hi], hw3[:b], bias, h[:b], c[:b], h_prev[lo:hi],
-                               c_prev[lo:hi], tanh_c[lo:hi], out[lo:hi])
-        saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, c_prev=c_prev, tanh_c=tanh_c,
-                       batch_sizes=batch_sizes, reverse=reverse, w_ih=w_ih, w_hh=w_hh)
-        return out, h, c, saved
+
+        def run(p0, p1):
+            h = np.array(h0[p0:p1], dtype)
+            c = np.array(c0[p0:p1], dtype)
+            hw3 = np.empty((p1 - p0, gates, hid), dtype)
+            hw = hw3.reshape(p1 - p0, gates * hid)
+            for r0, r1, n in _part_steps(steps, p0, p1):
+                np.matmul(h[:n], w_hh_t, out=hw[:n])
+                _lstm_step_forward(a3[r0:r1], hw3[:n], bias, h[:n], c[:n], h_prev[r0:r1],
+                                   c_prev[r0:r1], tanh_c[r0:r1], out[r0:r1])
+            return h, c
+        h, c = _run_parts(run, parts)
+        return out, h, c, _Saved(c_prev=c_prev, tanh_c=tanh_c, **fields)
     if mode == "gru":
         bi = _bias_or_zeros(b_ih, gates * hid, dtype).reshape(gates, hid)
         bh = _bias_or_zeros(b_hh, gates * hid, dtype).reshape(gates, hid)
         hn = take((rows, hid), dtype)
-        for lo, hi, b in steps:
-            np.matmul(h[:b], w_hh_t, out=hw[:b])
-            _gru_step_forward(a3[lo:hi], hw3[:b], bi, bh, h[:b], h_prev[lo:hi], hn[lo:hi],
-                              out[lo:hi])
-        saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, hn=hn, batch_sizes=batch_sizes,
-                       reverse=reverse, w_ih=w_ih, w_hh=w_hh)
-        return out, h, None, saved
+
+        def run(p0, p1):
+            h = np.array(h0[p0:p1], dtype)
+            hw3 = np.empty((p1 - p0, gates, hid), dtype)
+            hw = hw3.reshape(p1 - p0, gates * hid)
+            for r0, r1, n in _part_steps(steps, p0, p1):
+                np.matmul(h[:n], w_hh_t, out=hw[:n])
+                _gru_step_forward(a3[r0:r1], hw3[:n], bi, bh, h[:n], h_prev[r0:r1],
+                                  hn[r0:r1], out[r0:r1])
+            return (h,)
+        (h,) = _run_parts(run, parts)
+        return out, h, None, _Saved(hn=hn, **fields)
     relu = mode == "rnn_relu"
     bias = _bias_sum(b_ih, b_hh, hid, dtype)
-    for lo, hi, b in steps:
-        np.matmul(h[:b], w_hh_t, out=hw[:b])
-        _rnn_step_forward(a[lo:hi], hw[:b], bias, relu, h[:b], h_prev[lo:hi], out[lo:hi])
-    saved = _Saved(mode=mode, x=x, a=a, h_prev=h_prev, out=out, batch_sizes=batch_sizes,
-                   reverse=reverse, w_ih=w_ih, w_hh=w_hh)
-    return out, h, None, saved
+
+    def run(p0, p1):
+        h = np.array(h0[p0:p1], dtype)
+        hw = np.empty((p1 - p0, hid), dtype)
+        for r0, r1, n in _part_steps(steps, p0, p1):
+            np.matmul(h[:n], w_hh_t, out=hw[:n])
+            _rnn_step_forward(a[r0:r1], hw[:n], bias, relu, h[:n], h_prev[r0:r1], out[r0:r1])
+        return (h,)
+    (h,) = _run_parts(run, parts)
+    return out, h, None, _Saved(out=out, **fields)
 
 
 def rnn_sequence_backward(saved, grad_out, grad_hn, grad_cn, need_x=True, need_w=True):
@@ -688,12 +868,14 @@ def rnn_sequence_backward(saved, grad_out, grad_hn, grad_cn, need_x=True, need_w
     dtype = a.dtype
     rows, hid = h_prev.shape
     gates = _GATES[mode]
-    batch = int(batch_sizes[0])
     steps = _steps(batch_sizes, not saved.reverse)
     if grad_out is not None:
         grad_out = _c(grad_out.astype(dtype, copy=False))
     empty = _empty(dtype)
-    dh = np.zeros((batch, hid), dtype) if grad_hn is None else np.array(grad_hn, dtype)
+
+    def state(g, p0, p1):
+        return np.zeros((p1 - p0, hid), dtype) if g is None else np.array(g[p0:p1], dtype)
+
     grad_a = _WORKSPACE.take(a.shape, dtype)
     a3 = a.reshape(rows, gates, hid)
     ga3 = grad_a.reshape(rows, gates, hid)
@@ -702,36 +884,50 @@ def rnn_sequence_backward(saved, grad_out, grad_hn, grad_cn, need_x=True, need_w
     if mode == "lstm":
         c_prev = saved.c_prev
         tanh_c = saved.tanh_c
-        dc = np.zeros((batch, hid), dtype) if grad_cn is None else np.array(grad_cn, dtype)
-        for lo, hi, b in steps:
-            go = empty if grad_out is None else grad_out[lo:hi]
-            _lstm_step_backward(a3[lo:hi], c_prev[lo:hi], tanh_c[lo:hi], go, dh[:b], dc[:b],
-                                ga3[lo:hi])
-            np.matmul(grad_a[lo:hi], w_hh, out=dh[:b])
-        grad_c0 = dc
+
+        def run(p0, p1):
+            dh = state(grad_hn, p0, p1)
+            dc = state(grad_cn, p0, p1)
+            for r0, r1, n in _part_steps(steps, p0, p1):
+                go = empty if grad_out is None else grad_out[r0:r1]
+                _lstm_step_backward(a3[r0:r1], c_prev[r0:r1], tanh_c[r0:r1], go, dh[:n],
+                                    dc[:n], ga3[r0:r1])
+                np.matmul(grad_a[r0:r1], w_hh, out=dh[:n])
+            return dh, dc
+        dh, grad_c0 = _run_parts(run, saved.parts)
     elif mode == "gru":
         hn = saved.hn
         grad_ah = _WORKSPACE.take(a.shape, dtype)
         gh3 = grad_ah.reshape(rows, gates, hid)
-        tmp = np.empty((batch, hid), dtype)
-        for lo, hi, b in steps:
-            go = empty if grad_out is None else grad_out[lo:hi]
-            _gru_step_backward(a3[lo:hi], hn[lo:hi], h_prev[lo:hi], go, dh[:b], ga3[lo:hi],
-                               gh3[lo:hi])
-            np.matmul(grad_ah[lo:hi], w_hh, out=tmp[:b])
-            dh[:b] += tmp[:b]
+
+        def run(p0, p1):
+            dh = state(grad_hn, p0, p1)
+            tmp = np.empty((p1 - p0, hid), dtype)
+            for r0, r1, n in _part_steps(steps, p0, p1):
+                go = empty if grad_out is None else grad_out[r0:r1]
+                _gru_step_backward(a3[r0:r1], hn[r0:r1], h_prev[r0:r1], go, dh[:n],
+                                   ga3[r0:r1], gh3[r0:r1])
+                np.matmul(grad_ah[r0:r1], w_hh, out=tmp[:n])
+                dh[:n] += tmp[:n]
+            return (dh,)
+        (dh,) = _run_parts(run, saved.parts)
     else:
         relu = mode == "rnn_relu"
         out = saved.out
-        for lo, hi, b in steps:
-            go = empty if grad_out is None else grad_out[lo:hi]
-            _rnn_step_backward(out[lo:hi], relu, go, dh[:b], grad_a[lo:hi])
-            np.matmul(grad_a[lo:hi], w_hh, out=dh[:b])
-    grad_x = np.matmul(grad_a, saved.w_ih) if need_x else None
+
+        def run(p0, p1):
+            dh = state(grad_hn, p0, p1)
+            for r0, r1, n in _part_steps(steps, p0, p1):
+                go = empty if grad_out is None else grad_out[r0:r1]
+                _rnn_step_backward(out[r0:r1], relu, go, dh[:n], grad_a[r0:r1])
+                np.matmul(grad_a[r0:r1], w_hh, out=dh[:n])
+            return (dh,)
+        (dh,) = _run_parts(run, saved.parts)
+    grad_x = _matmul(grad_a, saved.w_ih) if need_x else None
     grads = (None, None, None, None)
     if need_w:
         grad_b_ih = grad_a.sum(axis=0)
-        grads = (np.matmul(grad_a.T, saved.x), np.matmul(grad_ah.T, h_prev), grad_b_ih,
+        grads = (_matmul(grad_a.T, saved.x), _matmul(grad_ah.T, h_prev), grad_b_ih,
                  grad_b_ih if grad_ah is grad_a else grad_ah.sum(axis=0))
     _WORKSPACE.give(grad_a, None if grad_ah is grad_a else grad_ah)
     return (grad_x, dh, grad_c0, *grads)

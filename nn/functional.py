@@ -77,5 +77,6 @@ def _export(family):
 
 
 # by module path: a family's own function may shadow its module's name in `autograd.ops`
-for _family in ("loss", "conv", "pool", "normalization", "rnn", "embedding"):
+# (`autograd.ops.rnn` is the rnn op)
+for _family in ("loss", "conv", "pool", "normalization", "rnn", "embeddings"):
     _export(importlib.import_module(f"autograd.ops.{_family}"))

@@ -82,16 +82,38 @@ def _rng(generator):
     return _random.generator() if generator is None else generator
 
 
+def _draw_dtype(tensor):
+    """Draw in the tensor's own dtype (no float64 temporary for a float32 model); numpy's
+    generator draws float32 and float64 only."""
+    return tensor.data.dtype if tensor.data.dtype in (np.float32, np.float64) else np.float64
+
+
+def _uniform(generator, low, high, tensor):
+    """U(low, high) of the tensor's shape."""
+    draws = _rng(generator).random(tensor.shape, dtype=_draw_dtype(tensor))
+    draws *= high - low
+    draws += low
+    return draws
+
+
+def _normal(generator, mean, std, tensor):
+    """N(mean, std^2) of the tensor's shape."""
+    draws = _rng(generator).standard_normal(tensor.shape, dtype=_draw_dtype(tensor))
+    draws *= std
+    draws += mean
+    return draws
+
+
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with U(a, b)."""
     _check(tensor, "uniform_")
-    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+    return _fill(tensor, _uniform(generator, a, b, tensor))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with N(mean, std^2)."""
     _check(tensor, "normal_")
-    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+    return _fill(tensor, _normal(generator, mean, std, tensor))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
@@ -132,7 +154,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(tensor, _rng(generator).uniform(-bound, bound, tensor.shape))
+    return _fill(tensor, _uniform(generator, -bound, bound, tensor))
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
@@ -140,7 +162,7 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return _fill(tensor, _rng(generator).normal(0.0, std, tensor.shape))
+    return _fill(tensor, _normal(generator, 0.0, std, tensor))
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -151,7 +173,7 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
     if fan == 0:
         return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
-    return _fill(tensor, _rng(generator).uniform(-bound, bound, tensor.shape))
+    return _fill(tensor, _uniform(generator, -bound, bound, tensor))
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -161,7 +183,7 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
     if fan == 0:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return _fill(tensor, _rng(generator).normal(0.0, std, tensor.shape))
+    return _fill(tensor, _normal(generator, 0.0, std, tensor))
 
 
 def orthogonal_(tensor, gain=1.0, generator=None):

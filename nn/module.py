@@ -271,14 +271,15 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        """Reset every parameter's gradient: to None (the default), or to zeros in place."""
+        """Reset every parameter's gradient: to None (the default), or to zeros in place (a
+        row-sparse gradient becomes empty, as PyTorch's sparse zero_() makes it)."""
         for p in self.parameters():
             if p.grad is None:
                 continue
             if set_to_none:
                 p.grad = None
             else:
-                p.grad.data[...] = 0
+                p.grad.zero_()
 
     def apply(self, fn):
         """Call `fn(module)` on every sub-module (children first) and on self; returns self.

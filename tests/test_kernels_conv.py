@@ -1,5 +1,7 @@
 """kernels/conv.py, pool.py and norm.py against plain-numpy references (no autograd), on the
 serial and the parallel paths and with the batch split into several chunks."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -62,15 +64,34 @@ CONV_CASES = [
     (3, 6, 5, 5, 6, 1, 1, (1, 1), (0, 0, 0, 0), (1, 1), 1),
     (1, 2, 6, 6, 4, 5, 5, (3, 3), (2, 2, 2, 2), (1, 1), 1),
     (5, 3, 6, 6, 2, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),
+    (2, 3, 6, 7, 6, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 3),     # depthwise, multiplier 2
+    (3, 5, 8, 8, 5, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 5),     # depthwise, MobileNet's
+    (2, 3, 5, 19, 4, 3, 3, (1, 1), (1, 1, 1, 1), (1, 1), 1),    # wide output (OW >= 16)
+    (2, 4, 9, 8, 4, 3, 4, (1, 1), (2, 1, 0, 2), (2, 1), 4),     # depthwise, dilated
+    (2, 2, 9, 8, 4, 5, 2, (1, 2), (1, 0, 1, 1), (1, 1), 2),     # depthwise, stride (1, 2)
 ]
 
 
+def _choose_path(monkeypatch, path):
+    """Force the batch-GEMM path or the per-image path, in one piece of work or several."""
+    if path.startswith("batch"):
+        monkeypatch.setattr(kconv, "IMAGE_GEMM_MAX_MACS", 0)
+        if path == "batch-chunked":
+            monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 64)     # several batch chunks
+    else:
+        monkeypatch.setattr(kconv, "IMAGE_GEMM_MAX_MACS", 1 << 40)
+        if path == "image-pieces":
+            monkeypatch.setattr(kconv, "PIECE_ELEMENTS", 1)      # one image per piece
+
+
+PATHS = ["batch", "batch-chunked", "image", "image-pieces"]
+
+
 @pytest.mark.parametrize("case", CONV_CASES, ids=[str(i) for i in range(len(CONV_CASES))])
-@pytest.mark.parametrize("chunked", [False, True])
-def test_conv2d_matches_reference(case, chunked, monkeypatch):
+@pytest.mark.parametrize("path", PATHS)
+def test_conv2d_matches_reference(case, path, monkeypatch):
     n, c, h, w, co, kh, kw, stride, pads, dilation, groups = case
-    if chunked:
-        monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 64)     # several batch chunks
+    _choose_path(monkeypatch, path)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c, h, w))
     wt = rng.standard_normal((co, c // groups, kh, kw))
@@ -88,12 +109,16 @@ def test_conv2d_matches_reference(case, chunked, monkeypatch):
     np.testing.assert_allclose(gx_only, gx, rtol=1e-12, atol=1e-12)
 
 
-def test_conv2d_worker_shares_float32(monkeypatch):
-    """The batch split between worker threads, each share in several chunks."""
+@pytest.mark.parametrize("path", ["batch-chunked", "image-pieces"])
+def test_conv2d_worker_threads_float32(path, monkeypatch):
+    """The batch split between worker threads: shares in several chunks (batch path), or
+    pieces taken by whichever thread is free (per-image path)."""
     blas = runtime._BLAS_THREADS
-    assert len(kconv._shares(7, 1 << 30)) == min(7, kconv.NUM_THREADS) or blas is None
+    assert len(kconv._shares(7, 1 << 30)) == min(7, runtime.get_num_threads()) or blas is None
     monkeypatch.setattr(kconv, "PARALLEL_MIN_MACS", 0)
-    monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 2000)
+    _choose_path(monkeypatch, path)
+    if path == "batch-chunked":
+        monkeypatch.setattr(kconv, "CHUNK_ELEMENTS", 2000)
     rng = np.random.default_rng(1)
     x = rng.standard_normal((7, 4, 9, 8)).astype(np.float32)
     w = rng.standard_normal((6, 2, 3, 3)).astype(np.float32)
@@ -297,7 +322,8 @@ def test_batch_norm_matches_reference(parallel, monkeypatch):
 
 
 def test_batch_norm_float32_is_accurate_with_a_large_mean():
-    """Two-pass float64 statistics: a float32 input with a mean far above its spread."""
+    """float64 statistics of x - (a channel element): a float32 input with a mean far above
+    its spread."""
     rng = np.random.default_rng(8)
     x = (rng.standard_normal((64, 2, 256)) + 1000.0).astype(np.float32)
     y, mean, var = knorm.batch_norm_forward_train(x, None, None, 1e-5)
@@ -334,3 +360,61 @@ def test_layer_and_group_norm_match_reference():
         knorm.group_norm_forward(x3, 4, None, None, 1e-5)
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         knorm.batch_norm_forward_train(np.zeros((1, 3, 1)), None, None, 1e-5)
+
+
+def test_workers_run_claimed_hands_out_every_piece_once():
+    """Each piece index reaches exactly one call; the calling thread's result comes first."""
+    seen = []
+
+    def work(claim):
+        mine = []
+        k = claim()
+        while k is not None:
+            mine.append(k)
+            k = claim()
+        seen.extend(mine)
+        return threading.get_ident()
+
+    results = runtime.WORKERS.run_claimed(work, 50, threads=2)
+    assert sorted(seen) == list(range(50))
+    assert results[0] == threading.get_ident() and 1 <= len(results) <= 2
+    assert runtime.WORKERS.run_claimed(work, 1) == [threading.get_ident()]
+
+
+def test_set_num_threads_runs_the_kernels_in_the_calling_thread():
+    """kernels.set_num_threads(1): one share, one claiming thread; the count is restored."""
+    import kernels
+    before = kernels.get_num_threads()
+    try:
+        kernels.set_num_threads(1)
+        assert kconv._shares(64, 1 << 30) == [(0, 64)]
+        assert runtime.WORKERS.run_claimed(lambda claim: threading.get_ident(), 8) == [
+            threading.get_ident()]
+    finally:
+        kernels.set_num_threads(before)
+    with pytest.raises(ValueError, match="set_num_threads"):
+        kernels.set_num_threads(0)
+
+
+@pytest.mark.parametrize("groups", [1, 4])
+def test_conv2d_backward_is_deterministic_across_threads(groups, monkeypatch):
+    """Pieces go to whichever thread is free, yet the gradient sums do not depend on it: two
+    threads give bit for bit the result of one."""
+    import kernels
+    monkeypatch.setattr(kconv, "PARALLEL_MIN_MACS", 0)
+    monkeypatch.setattr(kconv, "PIECE_ELEMENTS", 1)
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((9, 4, 8, 8)).astype(np.float32)
+    w = rng.standard_normal((4, 4 // groups, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((9, 4, 8, 8)).astype(np.float32)
+    args = ((1, 1), (1, 1, 1, 1), (1, 1), groups)
+    before = kernels.get_num_threads()
+    try:
+        kernels.set_num_threads(1)
+        serial = kconv.conv2d_backward(gy, x, w, *args)
+        kernels.set_num_threads(before)
+        for _ in range(3):
+            for ours, theirs in zip(kconv.conv2d_backward(gy, x, w, *args), serial):
+                np.testing.assert_array_equal(ours, theirs)
+    finally:
+        kernels.set_num_threads(before)

@@ -9,7 +9,6 @@ import nn
 from autograd.sparse import RowSparse
 from kernels import embedding as ke
 from nn import functional as F
-from nn.layers.embedding_bag import EmbeddingBag
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -60,16 +59,23 @@ def test_pair_loss_matches_numpy(rng, normalize, rows, width):
     mask = (rng.random((rows, 6)) < 0.7) * 1.0
     mask[:, 0] = 1
     operands = ke.pair_loss_check("test", U, V, centers, targets, labels, mask)
-    losses, (u_ids, u_rows), (v_ids, v_rows) = ke.pair_loss_forward(*operands, normalize, 1.0)
+    losses, (u_ids, u_rows), scaled = ke.pair_loss_forward(*operands, normalize, 1.0)
     loss, grad_u, grad_v = _pair_reference(U, V, centers, targets, labels, mask, normalize)
     np.testing.assert_allclose(losses, loss, rtol=1e-12)
-    assert len(set(v_ids.tolist())) == v_ids.size          # one row per context id
     np.testing.assert_allclose(RowSparse(u_ids, u_rows, U.shape).to_dense(), grad_u,
                                atol=1e-12)
-    np.testing.assert_allclose(RowSparse(v_ids, v_rows, V.shape).to_dense(), grad_v,
-                               atol=1e-12)
-    # only masked-in columns reach the context gradient
-    assert set(v_ids.tolist()) == set(targets[mask > 0].tolist())
+    v_ids, scales, basis, source = scaled
+    # one scaled row per masked-in column, in row-major order, on a copy of its center row
+    np.testing.assert_array_equal(v_ids, targets[mask > 0])
+    np.testing.assert_array_equal(source, np.nonzero(mask > 0)[0])
+    np.testing.assert_array_equal(basis, U[centers])
+    dense = ke.scaled_rows_add_(np.zeros_like(V), *scaled)
+    np.testing.assert_allclose(dense, grad_v, atol=1e-12)
+    sparse = RowSparse.from_scaled_rows(*scaled, V.shape)
+    np.testing.assert_allclose(sparse.to_dense(), grad_v, atol=1e-12)
+    assert len(set(sparse.indices.tolist())) == sparse.indices.size     # built coalesced
+    np.testing.assert_allclose(RowSparse(sparse.indices, sparse.values, V.shape).to_dense(),
+                               grad_v, atol=1e-12)
 
 
 def test_pair_loss_is_stable_for_large_logits():
@@ -137,7 +143,7 @@ def test_max_norm_renormalizes_like_torch(rng, torch, norm_type):
 
 
 def test_embedding_bag_module_matches_torch(rng, torch):
-    ours = EmbeddingBag(10, 4, mode="sum", padding_idx=0)
+    ours = nn.EmbeddingBag(10, 4, mode="sum", padding_idx=0)
     theirs = torch.nn.EmbeddingBag(10, 4, mode="sum", padding_idx=0)
     ours.weight.data[...] = theirs.weight.detach().numpy()
     ids = np.array([0, 3, 3, 7, 0, 9, 2])
@@ -228,14 +234,6 @@ def test_sparse_gradient_helpers():
     np.testing.assert_allclose(base.grad.numpy()[0], [2.0, 2.0])
 
 
-def test_adam_refuses_sparse_gradients():
-    emb = nn.Embedding(5, 2, sparse=True)
-    opt = nn.optim.Adam(emb.parameters())
-    emb(np.array([1, 2])).sum().backward()
-    with pytest.raises(RuntimeError, match="sparse"):
-        opt.step()
-
-
 def test_huffman_tree_codes_are_prefix_free_and_frequency_ordered():
     counts = np.array([50, 1, 20, 3, 3, 8, 15, 1])
     nodes, signs = ag.huffman_tree(counts)
@@ -281,6 +279,18 @@ def test_huffman_tree_codes_are_prefix_free_and_frequency_ordered():
     (lambda: F.negative_sampling_loss(np.array([0]), np.array([[1]]), np.ones((1, 1)),
                                       np.ones((1, 1)), ag.zeros(4, 2), ag.zeros(4, 3)),
      ValueError, "share dtype and width"),
+    (lambda: ke.scaled_rows_add_(np.zeros((4, 2)), np.array([1, 4]), np.ones(2),
+                                 np.ones((1, 2)), np.array([0, 0])),
+     IndexError, "entry 1 has id 4 and source 0"),
+    (lambda: ke.scaled_rows_add_(np.zeros((4, 2)), np.array([1]), np.ones(1),
+                                 np.ones((1, 2)), np.array([1])),
+     IndexError, "entry 0 has id 1 and source 1"),
+    (lambda: ke.scaled_rows_add_(np.zeros((4, 2)), np.array([1]), np.ones(2),
+                                 np.ones((1, 2)), np.array([0])),
+     ValueError, "must be one 1-D shape"),
+    (lambda: ke.scaled_rows_add_(np.zeros((4, 2)), np.array([1]), np.ones(1),
+                                 np.ones((1, 3)), np.array([0])),
+     ValueError, "do not match the table's width"),
 ])
 def test_bad_input_names_the_op(call, error, match):
     with pytest.raises(error, match=match):

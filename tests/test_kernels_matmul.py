@@ -98,3 +98,17 @@ def test_errors_name_the_op_and_both_shapes():
         km.linear_forward(np.zeros((2, 3)), np.zeros((4, 5)))
     with pytest.raises(ValueError, match=r"linear: bias must have shape \(4,\)"):
         km.linear_forward(np.zeros((2, 5)), np.zeros((4, 5)), np.zeros(3))
+
+
+def test_linear_with_few_rows_and_many_outputs_matches_numpy(rng):
+    """Up to 64 rows, at least 128 outputs and 512 inputs take the transposed product."""
+    for dtype in (np.float32, np.float64):
+        w = rng.standard_normal((130, 520)).astype(dtype)
+        bias = rng.standard_normal(130).astype(dtype)
+        for shape in ((520,), (64, 520), (2, 3, 520)):
+            x = rng.standard_normal(shape).astype(dtype)
+            for b in (bias, None):
+                y = km.linear_forward(x, w, b)
+                expected = x @ w.T + (0 if b is None else b)
+                assert y.shape == expected.shape and y.dtype == dtype and y.flags.c_contiguous
+                np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)

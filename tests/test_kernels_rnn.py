@@ -65,9 +65,27 @@ def _pack(x, lengths):
 @pytest.mark.parametrize("lengths", [None, (2, 4, 1)], ids=["padded", "lengths"])
 @pytest.mark.parametrize("mode", list(GATES))
 def test_sequence_matches_numpy(mode, lengths, reverse):
+    _check_sequence(mode, lengths, reverse, batch=3)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, (2, 4, 1, 4, 3, 1, 2, 4, 3)],
+                         ids=["padded", "lengths"])
+@pytest.mark.parametrize("mode", list(GATES))
+def test_sequence_split_over_the_batch_matches_numpy(monkeypatch, mode, lengths, reverse):
+    """The recurrences of parts of the batch run in parallel (here 3 parts of 9 sequences)."""
+    monkeypatch.setattr(K, "_SPLIT_MIN_MACS", 0)
+    monkeypatch.setattr(K, "_SPLIT_MIN_ROWS", 2)
+    monkeypatch.setattr(K, "get_num_threads", lambda: 3)
+    sizes = np.array([9, 8, 5, 1]) if lengths else np.full(4, 9)
+    assert len(K._batch_parts(sizes, GATES[mode], 5)) == 3
+    _check_sequence(mode, lengths, reverse, batch=9)
+
+
+def _check_sequence(mode, lengths, reverse, batch):
     rng = np.random.default_rng(0)
-    x, w, h0, c0 = _problem(rng, mode)
-    steps, batch = x.shape[:2]
+    x, w, h0, c0 = _problem(rng, mode, batch=batch)
+    steps = x.shape[0]
     lengths = np.full(batch, steps) if lengths is None else np.array(lengths)
     rows, index, batch_sizes, perm = _pack(x, lengths)
     lstm = mode == "lstm"

@@ -5,7 +5,7 @@ import pytest
 
 import autograd as ag
 import nn
-from nn.layers import rnn as rnn_layers
+from nn.utils import rnn as rnn_utils
 
 LAYERS = [("RNN", {}), ("RNN", {"nonlinearity": "relu"}), ("LSTM", {}), ("GRU", {})]
 OPTIONS = [
@@ -131,18 +131,18 @@ def test_packed_sequence_input(torch, name):
     seqs = [rng.standard_normal((n, INP)) for n in (2, 4, 3)]
     xo = [ag.tensor(s, requires_grad=True) for s in seqs]
     xt = [torch.tensor(s, requires_grad=True) for s in seqs]
-    po = rnn_layers.pack_sequence(xo, enforce_sorted=False)
+    po = rnn_utils.pack_sequence(xo, enforce_sorted=False)
     pt = torch.nn.utils.rnn.pack_sequence(xt, enforce_sorted=False)
     np.testing.assert_array_equal(po.batch_sizes.data, pt.batch_sizes.numpy())
     np.testing.assert_array_equal(po.sorted_indices.data, pt.sorted_indices.numpy())
     out_o, state_o = ours(po)
     out_t, state_t = theirs(pt)
-    assert isinstance(out_o, rnn_layers.PackedSequence)
+    assert isinstance(out_o, rnn_utils.PackedSequence)
     assert _relative(out_o.data.data, out_t.data.detach().numpy()) <= 1e-10
     h_o = state_o[0] if name == "LSTM" else state_o
     h_t = state_t[0] if name == "LSTM" else state_t
     assert _relative(h_o.data, h_t.detach().numpy()) <= 1e-10
-    padded_o, len_o = rnn_layers.pad_packed_sequence(out_o, batch_first=True)
+    padded_o, len_o = rnn_utils.pad_packed_sequence(out_o, batch_first=True)
     padded_t, len_t = torch.nn.utils.rnn.pad_packed_sequence(out_t, batch_first=True)
     np.testing.assert_array_equal(len_o.data, len_t.numpy())
     cot = np.random.default_rng(1).standard_normal(padded_o.shape)
@@ -235,6 +235,17 @@ def test_one_tape_node_per_layer():
     assert names == ["LSTM"] * 3
 
 
+@pytest.mark.parametrize("name", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_one_tape_node_per_cell_step(name):
+    cell = getattr(nn, name)(INP, HID)
+    x = ag.randn(BATCH, INP, requires_grad=True)
+    out = cell(x, None)
+    h = out[0] if name == "LSTMCell" else out
+    node = h.grad_fn
+    assert node.name == name
+    assert all(p is None or not hasattr(p, "fn") for p in node.parents)
+
+
 def test_dropout_between_layers():
     ag.manual_seed(0)
     model = nn.GRU(INP, HID, num_layers=2, dropout=0.5)
@@ -264,3 +275,79 @@ def test_bad_input_names_the_layer():
         nn.RNN(INP, HID, nonlinearity="sigmoid")
     with pytest.raises(TypeError, match="dtype"):
         model(ag.randn(STEPS, BATCH, INP, dtype="float64"))
+
+
+def test_nn_utils_rnn_spellings():
+    import nn.utils.rnn as utils_rnn
+    from nn.utils import clip_grad_norm_, clip_grad_value_  # noqa: F401
+    from nn.utils.rnn import (PackedSequence, pack_padded_sequence,  # noqa: F401
+                              pack_sequence, pad_packed_sequence, pad_sequence)
+    assert nn.utils.rnn is utils_rnn
+    for name in ("PackedSequence", "pack_padded_sequence", "pad_packed_sequence",
+                 "pack_sequence", "pad_sequence", "unpack_sequence", "unpad_sequence"):
+        assert callable(getattr(nn.utils.rnn, name)), name
+    assert nn.utils.clip_grad_norm_ is clip_grad_norm_
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pack_pad_round_trip(batch_first):
+    rng = np.random.default_rng(0)
+    lengths = [3, 5, 1, 4]
+    seqs = [rng.standard_normal((n, 2, 3)) for n in lengths]
+    padded = rnn_utils.pad_sequence([ag.tensor(s) for s in seqs], batch_first=batch_first,
+                                    padding_value=-1.0)
+    assert padded.shape == ((4, 5, 2, 3) if batch_first else (5, 4, 2, 3))
+    packed = rnn_utils.pack_padded_sequence(padded, lengths, batch_first=batch_first,
+                                            enforce_sorted=False)
+    assert isinstance(packed, rnn_utils.PackedSequence)
+    assert packed.batch_sizes.data.tolist() == [4, 3, 3, 2, 1]
+    back, back_lengths = rnn_utils.pad_packed_sequence(packed, batch_first=batch_first,
+                                                       padding_value=-1.0)
+    assert back_lengths.data.tolist() == lengths
+    np.testing.assert_array_equal(back.data, padded.data)
+    for s, u in zip(seqs, rnn_utils.unpack_sequence(packed)):
+        np.testing.assert_array_equal(u.data, s)
+    for s, u in zip(seqs, rnn_utils.unpad_sequence(back, back_lengths, batch_first)):
+        np.testing.assert_array_equal(u.data, s)
+    with pytest.raises(ValueError, match="sorted in decreasing order"):
+        rnn_utils.pack_padded_sequence(padded, lengths, batch_first=batch_first)
+
+
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_nn_utils_rnn_matches_torch(torch, batch_first, enforce_sorted):
+    rng = np.random.default_rng(0)
+    lengths = [5, 4, 4, 2] if enforce_sorted else [2, 5, 4, 1]
+    seqs = [rng.standard_normal((n, 3)) for n in lengths]
+    xo = [ag.tensor(s, requires_grad=True) for s in seqs]
+    xt = [torch.tensor(s, requires_grad=True) for s in seqs]
+    pad_o = rnn_utils.pad_sequence(xo, batch_first=batch_first, padding_value=0.5)
+    pad_t = torch.nn.utils.rnn.pad_sequence(xt, batch_first=batch_first, padding_value=0.5)
+    np.testing.assert_array_equal(pad_o.data, pad_t.detach().numpy())
+    po = rnn_utils.pack_padded_sequence(pad_o, lengths, batch_first, enforce_sorted)
+    pt = torch.nn.utils.rnn.pack_padded_sequence(pad_t, torch.tensor(lengths), batch_first,
+                                                 enforce_sorted)
+    np.testing.assert_array_equal(po.data.data, pt.data.detach().numpy())
+    np.testing.assert_array_equal(po.batch_sizes.data, pt.batch_sizes.numpy())
+    for ours, theirs in ((po.sorted_indices, pt.sorted_indices),
+                         (po.unsorted_indices, pt.unsorted_indices)):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_array_equal(ours.data, theirs.numpy())
+    seq_o = rnn_utils.pack_sequence(xo, enforce_sorted=enforce_sorted)
+    seq_t = torch.nn.utils.rnn.pack_sequence(xt, enforce_sorted=enforce_sorted)
+    np.testing.assert_array_equal(seq_o.data.data, seq_t.data.detach().numpy())
+    out_o, len_o = rnn_utils.pad_packed_sequence(po, batch_first, padding_value=-2.0,
+                                                 total_length=7)
+    out_t, len_t = torch.nn.utils.rnn.pad_packed_sequence(pt, batch_first, padding_value=-2.0,
+                                                          total_length=7)
+    np.testing.assert_array_equal(out_o.data, out_t.detach().numpy())
+    np.testing.assert_array_equal(len_o.data, len_t.numpy())
+    cot = rng.standard_normal(out_o.shape)
+    ag.backward([out_o, seq_o.data], [cot, np.ones(seq_o.data.shape)])
+    torch.autograd.backward([out_t, seq_t.data],
+                            [torch.tensor(cot), torch.ones(seq_t.data.shape, dtype=torch.float64)])
+    for a, b in zip(xo, xt):
+        np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=0, atol=1e-15)
+    for a, b in zip(rnn_utils.unpack_sequence(po), torch.nn.utils.rnn.unpack_sequence(pt)):
+        np.testing.assert_array_equal(a.data, b.detach().numpy())

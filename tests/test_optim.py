@@ -290,10 +290,78 @@ def test_sparse_gradients_update_only_their_rows():
             dense_opt.step()
         np.testing.assert_allclose(sparse_p.data, dense_p.data, rtol=1e-14)
         np.testing.assert_array_equal(sparse_p.data[[2, 3, 5]], table[[2, 3, 5]])
-    p = ag.tensor(table.copy(), requires_grad=True)
-    p.grad = RowSparse(indices, rows, table.shape)
-    with pytest.raises(RuntimeError, match="sparse gradients"):
-        optim.Adam([p]).step()
+
+
+DENSE_ONLY = ["Adam", "AdamW", "RMSprop", "Adadelta"]
+
+
+@pytest.mark.parametrize("name", DENSE_ONLY)
+def test_dense_optimizers_refuse_sparse_gradients(name):
+    """Before changing any parameter, naming the parameter (its shape, its name when the
+    optimizer was given named parameters) and pointing to the optimizers that take it."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.Embedding(6, 4, sparse=True))
+    linear, embedding = model[0], model[1]
+    linear.weight.grad = ag.ones(4, 3)
+    embedding.weight.grad = RowSparse(np.array([1, 2]), np.ones((2, 4), np.float32), (6, 4))
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(RuntimeError, match=rf"{name}: parameter 2 of group 0 \(shape \(6, 4\)\) "
+                                           rf"has a row-sparse gradient.*SGD, Adagrad or "
+                                           rf"SparseAdam.*sparse=False"):
+        getattr(optim, name)(model.parameters()).step()
+    with pytest.raises(RuntimeError, match=rf"{name}: parameter '1.weight' of group 0 "):
+        getattr(optim, name)(model.named_parameters()).step()
+    for p, old in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, old)
+
+
+def test_named_parameters_are_kept_in_the_group():
+    model = nn.Linear(2, 3)
+    opt = optim.SGD(model.named_parameters(), lr=0.1)
+    assert opt.param_groups[0]["param_names"] == ["weight", "bias"]
+    assert opt.param_groups[0]["params"] == [model.weight, model.bias]
+    assert opt.state_dict()["param_groups"][0]["param_names"] == ["weight", "bias"]
+    with pytest.raises(TypeError, match="named parameters"):
+        optim.SGD([("weight", model.weight), model.bias], lr=0.1)
+
+
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1)), ("Adagrad", dict(lr=0.1)),
+                                           ("SparseAdam", dict(lr=0.1))])
+@pytest.mark.parametrize("zero", ["module", "optimizer"])
+def test_zero_grad_keeps_a_sparse_gradient_empty(name, options, zero, torch):
+    """zero_grad(set_to_none=False) on a row-sparse gradient leaves an empty one (PyTorch's
+    sparse zero_()): a step then changes nothing but the step count, and the next backward
+    accumulates into it; the trajectory matches PyTorch's."""
+    table = np.random.default_rng(0).standard_normal((8, 3)).astype(np.float32)
+    ours = nn.Embedding(8, 3, sparse=True, _weight=ag.tensor(table.copy()))
+    theirs = torch.nn.Embedding(8, 3, sparse=True, _weight=torch.tensor(table.copy()))
+    opt = getattr(optim, name)(ours.parameters(), **options)
+    topt = getattr(torch.optim, name)(list(theirs.parameters()), **options)
+    zero_grad = (ours if zero == "module" else opt).zero_grad
+    ids = np.array([[1, 5, 1], [0, 2, 2]])
+    for step in range(3):
+        ours(ids + step).sum().backward()
+        theirs(torch.tensor(ids + step)).sum().backward()
+        if step == 1:                  # a step on the zeroed (empty) gradient, in both
+            zero_grad(set_to_none=False)
+            theirs.zero_grad(set_to_none=False)
+            grad = ours.weight.grad
+            assert isinstance(grad, RowSparse) and grad.indices.size == 0
+            np.testing.assert_array_equal(grad.to_dense(), np.zeros((8, 3)))
+            opt.step()
+            topt.step()
+            ours(ids).sum().backward()
+            theirs(torch.tensor(ids)).sum().backward()
+            np.testing.assert_array_equal(ours.weight.grad.to_dense(),
+                                          theirs.weight.grad.to_dense().numpy())
+        opt.step()
+        topt.step()
+        zero_grad(set_to_none=False)
+        theirs.zero_grad(set_to_none=False)
+        np.testing.assert_allclose(ours.weight.data, theirs.weight.detach().numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    assert ours.weight.grad.indices.size == 0
+    if name != "SGD":
+        assert opt.state_dict()["state"][0]["step"] == topt.state_dict()["state"][0]["step"]
 
 
 def test_sgd_momentum_densifies_sparse_gradients():

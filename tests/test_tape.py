@@ -8,6 +8,7 @@ import pytest
 
 import autograd as ag
 from autograd import Function
+from autograd.sparse import RowSparse
 
 
 def _leaf(values, dtype=np.float64):
@@ -306,3 +307,104 @@ def test_training_iterations_do_not_grow_memory():
     after = tracemalloc.get_traced_memory()[0]
     tracemalloc.stop()
     assert after - before < 100_000, f"grew by {after - before} bytes"
+
+
+def test_nodes_run_after_every_consumer_whatever_the_creation_order():
+    x = _leaf([0.3, -0.7])
+    a = x * 2.0
+    b = a.tanh()
+    c = a * 3.0                   # a consumer of `a` made after `b`
+    d = b * c
+    e = x.exp()                   # an independent branch joining at the end
+    (d + e).backward(np.ones(2))
+    t = np.tanh(2 * x.data)
+    expected = 2 * (1 - t ** 2) * 6 * x.data + t * 6 + np.exp(x.data)
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+def test_backward_from_several_roots_sharing_a_graph():
+    x = _leaf([1.0, 2.0])
+    h = x.sigmoid()
+    y1 = h * 2.0
+    y2 = h.exp()
+    ag.backward([y1, y2], [np.ones(2), np.full(2, 0.5)])
+    s = 1 / (1 + np.exp(-x.data))
+    np.testing.assert_allclose(x.grad.data, (2.0 + 0.5 * np.exp(s)) * s * (1 - s))
+
+
+def test_multi_output_slot_zero_and_one_reach_their_buffers():
+    class SplitHalves(Function):
+        @staticmethod
+        def forward(ctx, x):
+            n = x.shape[0] // 2
+            return x[:n].copy(), x[n:].copy()
+
+        @staticmethod
+        def backward(ctx, grad_a, grad_b):
+            return np.concatenate([grad_a, grad_b])
+
+    x = _leaf([1.0, 2.0, 3.0, 4.0])
+    a, b = SplitHalves.apply(x)
+    (a.tanh() * 3.0 + b * b).backward(np.ones(2))
+    expected = np.concatenate([3 * (1 - np.tanh([1.0, 2.0]) ** 2), 2 * x.data[2:]])
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+def test_apply_takes_tensors_and_constants_in_any_position():
+    class Affine(Function):
+        @staticmethod
+        def forward(ctx, scale, x, shift, *, power=1):
+            ctx.save_for_backward(x)
+            ctx.scale, ctx.power = scale, power
+            return scale * x ** power + shift
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved
+            needs = ctx.needs_input_grad
+            grad_x = grad * ctx.scale * ctx.power * x ** (ctx.power - 1) if needs[1] else None
+            grad_shift = grad if needs[2] else None
+            return None, grad_x, grad_shift
+
+    x = _leaf([1.0, 2.0])
+    shift = _leaf([0.5, 0.5])
+    Affine.apply(2.0, x, shift, power=2).backward(np.ones(2))     # constant first, kwargs
+    np.testing.assert_allclose(x.grad.data, 4.0 * x.data)
+    np.testing.assert_allclose(shift.grad.data, [1.0, 1.0])
+    y = Affine.apply(3.0, x, ag.tensor([1.0, 1.0]))               # a Tensor without grad
+    assert y.grad_fn.needs_input_grad == (False, True, False)
+    with ag.no_grad():
+        assert Affine.apply(3.0, x, shift).grad_fn is None
+
+
+def test_fresh_row_sparse_gradient_becomes_grad_without_a_copy():
+    made = []
+
+    class Rows(Function):
+        @staticmethod
+        def forward(ctx, table, ids):
+            ctx.ids = ids
+            ctx.shape = table.shape
+            return table[ids]
+
+        @staticmethod
+        def backward(ctx, grad):
+            made.append(RowSparse(ctx.ids.copy(), grad * 2.0, ctx.shape))
+            return made[-1], None
+
+    table = _leaf(np.ones((5, 2)))
+    root = np.ones((2, 2))
+    Rows.apply(table, np.array([1, 3])).backward(root)
+    assert table.grad is made[0]                   # kept: nothing else holds its arrays
+
+    class PassRows(Rows):
+        @staticmethod
+        def backward(ctx, grad):
+            made.append(RowSparse(ctx.ids.copy(), grad, ctx.shape))
+            return made[-1], None
+
+    other = _leaf(np.ones((5, 2)))
+    PassRows.apply(other, np.array([0, 4])).backward(root)
+    assert other.grad is not made[1] and other.grad.values is not root   # the caller's array
+    root[:] = 7.0
+    np.testing.assert_allclose(other.grad.to_dense()[[0, 4]], np.ones((2, 2)))

@@ -116,7 +116,7 @@ def test_multiclass_svm_with_l2_on_digits(digits):
     def loss(scores, target):
         return F.multi_margin_loss(scores, target) + 1e-3 * l2_penalty(model)
 
-    history = fit(model, loss, optimizer, _loader(digits.x_train, digits.y_train, 32), 3,
+    history = fit(model, loss, optimizer, _loader(digits.x_train, digits.y_train, 32), 5,
                   progress=False)
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert history["train_acc"][-1] > 0.85

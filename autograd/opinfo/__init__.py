@@ -5,9 +5,9 @@ A sample's float arrays are float64 (the gradcheck runs there; the PyTorch compa
 them to each dtype); integer arrays and Python values pass through unchanged.
 """
 from autograd.opinfo.core import OpInfo, Sample, resolve_torch_ref  # noqa: F401
-from autograd.opinfo import (activation, binary, conv, embedding, index, loss, matmul,
+from autograd.opinfo import (activation, binary, conv, embeddings, index, loss, matmul,
                              normalization, pointwise, pool, reduce, rnn, shape, softmax)
 
 FAMILIES = (pointwise, binary, reduce, softmax, matmul, shape, index, loss, conv, pool,
-            normalization, rnn, embedding, activation)
+            normalization, rnn, embeddings, activation)
 OPS = [op for family in FAMILIES for op in family.OPS]

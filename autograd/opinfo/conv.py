@@ -59,6 +59,9 @@ def conv2d_samples(rng):
                  {"groups": 2, "padding": 1}, wrt=(0, 1, 2), label="groups2")
     yield Sample((values(rng, (2, 3, 6, 6)), values(rng, (6, 1, 3, 3)), values(rng, (6,))),
                  {"groups": 3, "stride": 2, "padding": 1}, wrt=(0, 1, 2), label="depthwise")
+    yield Sample((values(rng, (2, 3, 6, 6)), values(rng, (6, 1, 3, 3)), values(rng, (6,))),
+                 {"groups": 3, "padding": (1, 2), "dilation": (1, 2)}, wrt=(0, 1, 2),
+                 label="depthwise-unit-stride")
     yield Sample((x, values(rng, (5, 3, 1, 1)), values(rng, (5,))), wrt=(0, 1, 2),
                  label="1x1")
     yield Sample((values(rng, (3, 6, 5)), w, b), {"padding": 1}, wrt=(0, 1, 2),

@@ -1,7 +1,9 @@
 """Registry entries of the pooling ops: kernel, stride, padding, dilation, ceil_mode,
 return_indices, count_include_pad, divisor_override, norm_type, adaptive sizes (smaller,
-larger, None, global), unbatched and strided input. Values are distinct almost surely, so
-the argmax of a max window does not move under the gradcheck's perturbation."""
+larger, None, global), unbatched and strided input, and windows that tile the plane (the
+vector rows of 2x2 windows, odd sizes that leave rows and columns outside every window).
+Values are distinct almost surely, so the argmax of a max window does not move under the
+gradcheck's perturbation."""
 from autograd import ops
 from autograd.opinfo.core import OpInfo, Sample, strided, values
 
@@ -20,6 +22,10 @@ def max_pool2d_samples(rng):
                  label="indices-pad-dilation")
     yield Sample((values(rng, (3, 5, 6)), 2), label="unbatched")
     yield Sample((strided(values(rng, (2, 3, 6, 6))), 2), label="strided")
+    yield Sample((values(rng, (2, 2, 5, 18)), 2), label="k2-vector-rows")
+    yield Sample((values(rng, (2, 2, 9, 11)), 2), {"return_indices": True},
+                 label="k2-odd-size-indices")
+    yield Sample((values(rng, (2, 2, 7, 8)), (3, 2)), label="tiles-3x2-odd-rows")
 
 
 def max_pool1d_samples(rng):
@@ -44,6 +50,10 @@ def avg_pool2d_samples(rng):
     yield Sample((x, (2, 3)), {"stride": (2, 1), "divisor_override": 4}, label="divisor")
     yield Sample((values(rng, (3, 5, 6)), 2), label="unbatched")
     yield Sample((strided(values(rng, (2, 3, 6, 6))), 3), {"stride": 1}, label="strided")
+    yield Sample((values(rng, (2, 2, 9, 11)), 2), label="k2-vector-rows-odd-size")
+    yield Sample((values(rng, (2, 2, 4, 34)), 2), {"divisor_override": 3},
+                 label="k2-vector-rows-divisor")
+    yield Sample((values(rng, (2, 2, 7, 8)), (3, 2)), label="tiles-3x2-odd-rows")
 
 
 def avg_pool1d_samples(rng):

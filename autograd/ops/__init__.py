@@ -12,5 +12,5 @@ from autograd.ops.conv import *  # noqa: F401,F403
 from autograd.ops.pool import *  # noqa: F401,F403
 from autograd.ops.normalization import *  # noqa: F401,F403
 from autograd.ops.rnn import *  # noqa: F401,F403
-from autograd.ops.embedding import *  # noqa: F401,F403
+from autograd.ops.embeddings import *  # noqa: F401,F403
 from autograd.ops.activation import *  # noqa: F401,F403

@@ -8,17 +8,22 @@
     maximum, minimum: the gradient goes to the selected input (ties split it in half)
     where(c, a, b): grad_a = g where c, grad_b = g where not c
 Backward returns gradients in the broadcast shape; the tape reduces them to each input's
-shape. A Python number never upcasts a float32 tensor; integer tensors combine with numpy
-arithmetic and carry no gradient. Comparisons return bool tensors without grad.
+shape. It computes only the gradients needed: `ctx.parents[i]` is None where input i needs
+none (the same as `ctx.needs_input_grad[i]`, without building the tuple). A Python number
+never upcasts a float32 tensor; integer tensors combine with numpy arithmetic and carry no
+gradient. Comparisons return bool tensors without grad.
 """
 import numpy as np
 
 from autograd import dtypes
-from autograd.function import Function
+from autograd.function import Function, apply1, apply2
 from autograd.ops._util import as_tensor, is_scalar
 from autograd.ops.pointwise import PowScalar, cast
 from autograd.tensor import Tensor, wrap
 from kernels import elementwise as ew
+
+_F32 = dtypes.float32
+_F64 = dtypes.float64
 
 
 __all__ = ["Add", "Sub", "Mul", "Div", "Pow", "Maximum", "Minimum", "Where", "AddScalar",
@@ -44,7 +49,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        return grad, (ew.neg_backward(grad) if ctx.needs_input_grad[1] else None)
+        return grad, (ew.neg_backward(grad) if ctx.parents[1] is not None else None)
 
 
 class Mul(Function):
@@ -56,8 +61,9 @@ class Mul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        grad_a = ew.mul_backward_a(b, grad) if ctx.needs_input_grad[0] else None
-        grad_b = ew.mul_backward_b(a, grad) if ctx.needs_input_grad[1] else None
+        to_a, to_b = ctx.parents        # the input's node, None if it needs no gradient
+        grad_a = ew.mul_backward_a(b, grad) if to_a is not None else None
+        grad_b = ew.mul_backward_b(a, grad) if to_b is not None else None
         return grad_a, grad_b
 
 
@@ -70,8 +76,9 @@ class Div(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        grad_a = ew.div_backward_a(b, grad) if ctx.needs_input_grad[0] else None
-        grad_b = ew.div_backward_b(a, b, grad) if ctx.needs_input_grad[1] else None
+        to_a, to_b = ctx.parents        # the input's node, None if it needs no gradient
+        grad_a = ew.div_backward_a(b, grad) if to_a is not None else None
+        grad_b = ew.div_backward_b(a, b, grad) if to_b is not None else None
         return grad_a, grad_b
 
 
@@ -85,8 +92,9 @@ class Pow(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b, y = ctx.saved
-        grad_a = ew.pow_backward_a(a, b, grad) if ctx.needs_input_grad[0] else None
-        grad_b = ew.pow_backward_b(a, b, y, grad) if ctx.needs_input_grad[1] else None
+        to_a, to_b = ctx.parents        # the input's node, None if it needs no gradient
+        grad_a = ew.pow_backward_a(a, b, grad) if to_a is not None else None
+        grad_b = ew.pow_backward_b(a, b, y, grad) if to_b is not None else None
         return grad_a, grad_b
 
 
@@ -99,8 +107,9 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        grad_a = ew.maximum_backward_a(a, b, grad) if ctx.needs_input_grad[0] else None
-        grad_b = ew.maximum_backward_b(a, b, grad) if ctx.needs_input_grad[1] else None
+        to_a, to_b = ctx.parents        # the input's node, None if it needs no gradient
+        grad_a = ew.maximum_backward_a(a, b, grad) if to_a is not None else None
+        grad_b = ew.maximum_backward_b(a, b, grad) if to_b is not None else None
         return grad_a, grad_b
 
 
@@ -113,8 +122,9 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved
-        grad_a = ew.minimum_backward_a(a, b, grad) if ctx.needs_input_grad[0] else None
-        grad_b = ew.minimum_backward_b(a, b, grad) if ctx.needs_input_grad[1] else None
+        to_a, to_b = ctx.parents        # the input's node, None if it needs no gradient
+        grad_a = ew.minimum_backward_a(a, b, grad) if to_a is not None else None
+        grad_b = ew.minimum_backward_b(a, b, grad) if to_b is not None else None
         return grad_a, grad_b
 
 
@@ -127,8 +137,9 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         (cond,) = ctx.saved
-        grad_a = ew.where_backward_a(cond, grad) if ctx.needs_input_grad[1] else None
-        grad_b = ew.where_backward_b(cond, grad) if ctx.needs_input_grad[2] else None
+        _, to_a, to_b = ctx.parents
+        grad_a = ew.where_backward_a(cond, grad) if to_a is not None else None
+        grad_b = ew.where_backward_b(cond, grad) if to_b is not None else None
         return None, grad_a, grad_b
 
 
@@ -232,21 +243,21 @@ def _integer(op, a, b):
     return wrap(result, False, None, 0, None)
 
 
-_PYTHON_NUMBERS = (float, int)
+def _binary(op, cls, a, b, scalar_op=None, rscalar_op=None):
+    """Dispatch a binary op: Tensor-Tensor with promotion, or Tensor-scalar fast paths.
+    add, sub, mul and div inline its first lines (one call less on the hottest ops)."""
+    if isinstance(a, Tensor):         # the common cases first: floats of one dtype, a number
+        dtype = a.data.dtype
+        if dtype is _F32 or dtype is _F64:
+            if isinstance(b, Tensor):
+                if b.data.dtype is dtype:
+                    return apply2(cls, a, b)
+            elif (type(b) is float or type(b) is int) and scalar_op is not None:
+                return scalar_op(a, b)
+    return _dispatch(op, cls, a, b, scalar_op, rscalar_op)
 
 
-def _binary(op, cls, a, b, scalar_cls=None, rscalar_cls=None):
-    """Dispatch a binary op: Tensor-Tensor with promotion, or Tensor-scalar fast paths."""
-    if isinstance(a, Tensor) and a.data.dtype.kind == "f":     # the common cases first
-        if isinstance(b, Tensor):
-            if a.data.dtype == b.data.dtype:
-                return cls.apply(a, b)
-        elif type(b) in _PYTHON_NUMBERS and scalar_cls is not None:
-            return scalar_cls(a, b)
-    return _dispatch(op, cls, a, b, scalar_cls, rscalar_cls)
-
-
-def _dispatch(op, cls, a, b, scalar_cls, rscalar_cls):
+def _dispatch(op, cls, a, b, scalar_op, rscalar_op):
     """The general case: scalars on either side, arrays, integer tensors, dtype promotion."""
     if isinstance(a, Tensor):
         if is_scalar(b):
@@ -255,8 +266,8 @@ def _dispatch(op, cls, a, b, scalar_cls, rscalar_cls):
                     a = cast(a, dtypes.float32)
                 else:
                     return _integer(op, a, b)
-            if scalar_cls is not None:
-                return scalar_cls(a, b)
+            if scalar_op is not None:
+                return scalar_op(a, b)
             b = wrap(np.asarray(b, dtype=a.data.dtype), False, None, 0, None)
         else:
             b = as_tensor(b)
@@ -267,8 +278,8 @@ def _dispatch(op, cls, a, b, scalar_cls, rscalar_cls):
                 b = cast(b, dtypes.float32)
             else:
                 return _integer(op, a, b)
-        if rscalar_cls is not None:
-            return rscalar_cls(b, a)
+        if rscalar_op is not None:
+            return rscalar_op(b, a)
         a = wrap(np.asarray(a, dtype=b.data.dtype), False, None, 0, None)
     else:
         a = as_tensor(a)
@@ -282,29 +293,94 @@ def _dispatch(op, cls, a, b, scalar_cls, rscalar_cls):
     return cls.apply(a, b)
 
 
+def _add_scalar(x, s):
+    return apply1(AddScalar, x, s)
+
+
+def _sub_scalar(x, s):
+    return apply1(AddScalar, x, -s)
+
+
+def _rsub_scalar(x, s):
+    return apply1(RSubScalar, x, s)
+
+
+def _mul_scalar(x, s):
+    return apply1(MulScalar, x, s)
+
+
+def _div_scalar(x, s):
+    if s == 0:
+        return apply2(Div, x, _full_like(x, s))
+    return apply1(MulScalar, x, 1.0 / s)
+
+
+def _rdiv_scalar(x, s):
+    return apply1(RDivScalar, x, s)
+
+
+def _pow_scalar(x, s):
+    return apply1(PowScalar, x, s)
+
+
+def _rpow_scalar(x, s):
+    return apply1(RPowScalar, x, s)
+
+
 def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("add", Add, a, b, AddScalar.apply, AddScalar.apply)
+    if isinstance(a, Tensor):
+        dtype = a.data.dtype
+        if dtype is _F32 or dtype is _F64:
+            if isinstance(b, Tensor):
+                if b.data.dtype is dtype:
+                    return apply2(Add, a, b)
+            elif type(b) is float or type(b) is int:
+                return apply1(AddScalar, a, b)
+    return _dispatch("add", Add, a, b, _add_scalar, _add_scalar)
 
 
 def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("sub", Sub, a, b, lambda x, s: AddScalar.apply(x, -s), RSubScalar.apply)
+    if isinstance(a, Tensor):
+        dtype = a.data.dtype
+        if dtype is _F32 or dtype is _F64:
+            if isinstance(b, Tensor):
+                if b.data.dtype is dtype:
+                    return apply2(Sub, a, b)
+            elif type(b) is float or type(b) is int:
+                return apply1(AddScalar, a, -b)
+    return _dispatch("sub", Sub, a, b, _sub_scalar, _rsub_scalar)
 
 
 def mul(a, b):
-    return _binary("mul", Mul, a, b, MulScalar.apply, MulScalar.apply)
+    if isinstance(a, Tensor):
+        dtype = a.data.dtype
+        if dtype is _F32 or dtype is _F64:
+            if isinstance(b, Tensor):
+                if b.data.dtype is dtype:
+                    return apply2(Mul, a, b)
+            elif type(b) is float or type(b) is int:
+                return apply1(MulScalar, a, b)
+    return _dispatch("mul", Mul, a, b, _mul_scalar, _mul_scalar)
 
 
 def div(a, b):
-    return _binary("div", Div, a, b, lambda x, s: MulScalar.apply(x, 1.0 / s)
-                   if s != 0 else Div.apply(x, _full_like(x, s)), RDivScalar.apply)
+    if isinstance(a, Tensor):
+        dtype = a.data.dtype
+        if dtype is _F32 or dtype is _F64:
+            if isinstance(b, Tensor):
+                if b.data.dtype is dtype:
+                    return apply2(Div, a, b)
+            elif (type(b) is float or type(b) is int) and b != 0:
+                return apply1(MulScalar, a, 1.0 / b)
+    return _dispatch("div", Div, a, b, _div_scalar, _rdiv_scalar)
 
 
 def pow(a, b):  # noqa: A001  (PyTorch's name)
-    return _binary("pow", Pow, a, b, PowScalar.apply, RPowScalar.apply)
+    return _binary("pow", Pow, a, b, _pow_scalar, _rpow_scalar)
 
 
 def maximum(a, b):

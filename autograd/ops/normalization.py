@@ -9,7 +9,7 @@ batch_norm in training mode also updates `running_mean` and `running_var` in pla
 or Tensors owned by the caller, e.g. a BatchNorm layer's buffers), as PyTorch does:
     running = (1 - momentum) running + momentum batch_stat, with the unbiased batch variance.
 dropout2d zeroes whole channels: y = x mask[n, c] / (1 - p), grad_x = g mask[n, c] / (1 - p).
-The fused kernels are in `kernels/norm.py`.
+The fused kernels are in `kernels/normalization.py`.
 """
 import math
 
@@ -31,6 +31,12 @@ def _channels_last_flat(x):
     return x.reshape(x.shape[0], x.shape[1], -1)
 
 
+def _new_gradient(x, needed):
+    """A new array in x's own shape for a kernel to write grad_x into (a reshaped kernel
+    output would be a view, which the tape copies before keeping it as a leaf's `.grad`)."""
+    return np.empty(x.shape, x.dtype) if needed else None
+
+
 class BatchNorm(Function):
     """Batch normalisation over (N, C, *); updates the running statistics in training mode."""
 
@@ -38,13 +44,8 @@ class BatchNorm(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, training, momentum, eps):
         x3 = _channels_last_flat(x)
         if training:
-            y, mean, var = knorm.batch_norm_forward_train(x3, weight, bias, eps)
-            count = x3.shape[0] * x3.shape[2]
-            if running_mean is not None:
-                running_mean[...] = (1.0 - momentum) * running_mean + momentum * mean
-            if running_var is not None:
-                unbiased = var * (count / (count - 1))
-                running_var[...] = (1.0 - momentum) * running_var + momentum * unbiased
+            y, mean, var = knorm.batch_norm_forward_train(x3, weight, bias, eps, running_mean,
+                                                          running_var, momentum)
         else:
             mean = running_mean.astype(np.float64)
             var = running_var.astype(np.float64)
@@ -60,9 +61,7 @@ class BatchNorm(Function):
         need = ctx.needs_input_grad
         grad_x, grad_w, grad_b = knorm.batch_norm_backward(
             _channels_last_flat(grad_y), _channels_last_flat(x), weight, mean, invstd, training,
-            need_input=need[0])
-        if grad_x is not None:
-            grad_x = grad_x.reshape(x.shape)
+            need_input=need[0], out=_new_gradient(x, need[0]))
         return (grad_x, grad_w if need[1] else None, grad_b if need[2] else None, None, None)
 
 
@@ -88,9 +87,8 @@ class LayerNorm(Function):
         d = math.prod(shape)
         w = None if weight is None else weight.reshape(d)
         grad_x, grad_w, grad_b = knorm.layer_norm_backward(
-            grad_y.reshape(-1, d), x.reshape(-1, d), w, mean, invstd, need_input=need[0])
-        if grad_x is not None:
-            grad_x = grad_x.reshape(x.shape)
+            grad_y.reshape(-1, d), x.reshape(-1, d), w, mean, invstd, need_input=need[0],
+            out=_new_gradient(x, need[0]))
         return (grad_x, grad_w.reshape(shape) if need[1] else None,
                 grad_b.reshape(shape) if need[2] else None)
 
@@ -113,9 +111,7 @@ class GroupNorm(Function):
         need = ctx.needs_input_grad
         grad_x, grad_w, grad_b = knorm.group_norm_backward(
             _channels_last_flat(grad_y), _channels_last_flat(x), weight, mean, invstd,
-            need_input=need[0])
-        if grad_x is not None:
-            grad_x = grad_x.reshape(x.shape)
+            need_input=need[0], out=_new_gradient(x, need[0]))
         return grad_x, (grad_w if need[1] else None), (grad_b if need[2] else None)
 
 
@@ -129,8 +125,8 @@ class Dropout2d(Function):
 
     @staticmethod
     def backward(ctx, grad_y):
-        grad_x = knorm.dropout2d_backward(_channels_last_flat(grad_y), ctx.scale)
-        return grad_x.reshape(grad_y.shape)
+        return knorm.dropout2d_backward(_channels_last_flat(grad_y), ctx.scale,
+                                        out=np.empty(grad_y.shape, grad_y.dtype))
 
 
 def _optional(t):

@@ -3,8 +3,10 @@ from the saved x or y (see `kernels/elementwise.py` for each formula). Also dtyp
 clone, whose backward is the identity (cast back to the input's dtype)."""
 import numpy as np
 
-from autograd.function import Function
+from autograd import dtypes
+from autograd.function import Function, apply1
 from autograd.ops._util import as_float_tensor, as_tensor
+from autograd.tensor import Tensor
 from kernels import elementwise as ew
 
 
@@ -16,25 +18,55 @@ __all__ = ["Neg", "Sign", "Abs", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt"
            "silu", "hardsigmoid", "leaky_relu", "elu", "gelu", "softplus", "hardtanh", "sign",
            "clamp", "clip", "cast", "clone"]
 
+_F32 = dtypes.float32
+_F64 = dtypes.float64
 
-def _unary(name, forward, backward, saves):
-    """Function for y = f(x, *params) whose backward needs only x (saves="x") or y ("y");
-    params are Python numbers (slopes, bounds) passed positionally after x."""
+
+def _unary(name, forward, backward, saves, params=False):
+    """Function for y = f(x) whose backward needs only x (saves="x") or y ("y"); with
+    `params`, y = f(x, *params) for Python numbers (slopes, bounds) passed after x."""
     save_input = saves == "x"
 
-    def fwd(ctx, x, *params):
-        ctx.params = params
-        y = forward(x, *params)
-        ctx.save_for_backward(x if save_input else y)
-        return y
+    if params:
+        def fwd(ctx, x, *params):
+            ctx.params = params
+            y = forward(x, *params)
+            ctx.save_for_backward(x if save_input else y)
+            return y
 
-    def bwd(ctx, grad_y):
-        (saved,) = ctx.saved
-        grad_x = backward(saved, grad_y, *ctx.params)
-        return (grad_x,) + (None,) * len(ctx.params) if ctx.params else grad_x
+        def bwd(ctx, grad_y):
+            (saved,) = ctx.saved
+            return (backward(saved, grad_y, *ctx.params),) + (None,) * len(ctx.params)
+    elif save_input:
+        def fwd(ctx, x):
+            ctx.saved = (x,)        # ctx.save_for_backward(x), without the call
+            return forward(x)
+
+        def bwd(ctx, grad_y):
+            return backward(ctx.saved[0], grad_y)
+    else:
+        def fwd(ctx, x):
+            y = forward(x)
+            ctx.saved = (y,)
+            return y
+
+        def bwd(ctx, grad_y):
+            return backward(ctx.saved[0], grad_y)
 
     return type(name, (Function,), {"forward": staticmethod(fwd), "backward": staticmethod(bwd),
                                     "__module__": __name__, "__doc__": f"{name} (pointwise)."})
+
+
+def _float_op(name, cls):
+    """The public function of a pointwise op without parameters: integer and bool tensors
+    (and numbers, arrays) become float32 first."""
+    def op(x):
+        if not isinstance(x, Tensor) or (x.data.dtype is not _F32 and x.data.dtype is not _F64):
+            x = as_float_tensor(x)
+        return apply1(cls, x)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"Elementwise {name} (the gradient is in the module docstring)."
+    return op
 
 
 class Neg(Function):
@@ -79,13 +111,15 @@ Relu6 = _unary("Relu6", ew.relu6_forward, ew.relu6_backward, saves="x")
 Selu = _unary("Selu", ew.selu_forward, ew.selu_backward, saves="x")
 Silu = _unary("Silu", ew.silu_forward, ew.silu_backward, saves="x")
 Hardsigmoid = _unary("Hardsigmoid", ew.hardsigmoid_forward, ew.hardsigmoid_backward, saves="x")
-LeakyRelu = _unary("LeakyRelu", ew.leaky_relu_forward, ew.leaky_relu_backward, saves="x")
-Elu = _unary("Elu", ew.elu_forward, ew.elu_backward, saves="x")
-Gelu = _unary("Gelu", ew.gelu_forward, ew.gelu_backward, saves="x")
-Softplus = _unary("Softplus", ew.softplus_forward, ew.softplus_backward, saves="x")
-Hardtanh = _unary("Hardtanh", ew.hardtanh_forward, ew.hardtanh_backward, saves="x")
-Clamp = _unary("Clamp", ew.clamp_forward, ew.clamp_backward, saves="x")
-PowScalar = _unary("PowScalar", ew.pow_scalar_forward, ew.pow_scalar_backward, saves="x")
+LeakyRelu = _unary("LeakyRelu", ew.leaky_relu_forward, ew.leaky_relu_backward,
+                   saves="x", params=True)
+Elu = _unary("Elu", ew.elu_forward, ew.elu_backward, saves="x", params=True)
+Gelu = _unary("Gelu", ew.gelu_forward, ew.gelu_backward, saves="x", params=True)
+Softplus = _unary("Softplus", ew.softplus_forward, ew.softplus_backward, saves="x", params=True)
+Hardtanh = _unary("Hardtanh", ew.hardtanh_forward, ew.hardtanh_backward, saves="x", params=True)
+Clamp = _unary("Clamp", ew.clamp_forward, ew.clamp_backward, saves="x", params=True)
+PowScalar = _unary("PowScalar", ew.pow_scalar_forward, ew.pow_scalar_backward,
+                   saves="x", params=True)
 
 
 class Cast(Function):
@@ -116,79 +150,29 @@ class Clone(Function):
 
 
 def neg(x):
-    return Neg.apply(as_tensor(x))
+    return apply1(Neg, as_tensor(x))
 
 
-def abs(x):  # noqa: A001  (PyTorch's name)
-    return Abs.apply(as_float_tensor(x))
+abs = _float_op("abs", Abs)  # noqa: A001  (PyTorch's name)
+exp = _float_op("exp", Exp)
+log = _float_op("log", Log)
+log1p = _float_op("log1p", Log1p)
+expm1 = _float_op("expm1", Expm1)
+sqrt = _float_op("sqrt", Sqrt)
+rsqrt = _float_op("rsqrt", Rsqrt)
+square = _float_op("square", Square)
+reciprocal = _float_op("reciprocal", Reciprocal)
+sin = _float_op("sin", Sin)
+cos = _float_op("cos", Cos)
+tanh = _float_op("tanh", Tanh)
+sigmoid = _float_op("sigmoid", Sigmoid)
+relu = _float_op("relu", Relu)
 
 
-def exp(x):
-    return Exp.apply(as_float_tensor(x))
-
-
-def log(x):
-    return Log.apply(as_float_tensor(x))
-
-
-def log1p(x):
-    return Log1p.apply(as_float_tensor(x))
-
-
-def expm1(x):
-    return Expm1.apply(as_float_tensor(x))
-
-
-def sqrt(x):
-    return Sqrt.apply(as_float_tensor(x))
-
-
-def rsqrt(x):
-    return Rsqrt.apply(as_float_tensor(x))
-
-
-def square(x):
-    return Square.apply(as_float_tensor(x))
-
-
-def reciprocal(x):
-    return Reciprocal.apply(as_float_tensor(x))
-
-
-def sin(x):
-    return Sin.apply(as_float_tensor(x))
-
-
-def cos(x):
-    return Cos.apply(as_float_tensor(x))
-
-
-def tanh(x):
-    return Tanh.apply(as_float_tensor(x))
-
-
-def sigmoid(x):
-    return Sigmoid.apply(as_float_tensor(x))
-
-
-def relu(x):
-    return Relu.apply(as_float_tensor(x))
-
-
-def relu6(x):
-    return Relu6.apply(as_float_tensor(x))
-
-
-def selu(x):
-    return Selu.apply(as_float_tensor(x))
-
-
-def silu(x):
-    return Silu.apply(as_float_tensor(x))
-
-
-def hardsigmoid(x):
-    return Hardsigmoid.apply(as_float_tensor(x))
+relu6 = _float_op("relu6", Relu6)
+selu = _float_op("selu", Selu)
+silu = _float_op("silu", Silu)
+hardsigmoid = _float_op("hardsigmoid", Hardsigmoid)
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -215,8 +199,7 @@ def hardtanh(x, min_val=-1.0, max_val=1.0):
     return Hardtanh.apply(as_float_tensor(x), float(min_val), float(max_val))
 
 
-def sign(x):
-    return Sign.apply(as_float_tensor(x))
+sign = _float_op("sign", Sign)
 
 
 def clamp(x, min=None, max=None):  # noqa: A002  (PyTorch's argument names)

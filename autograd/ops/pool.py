@@ -1,7 +1,8 @@
 """Pooling: max, average, L^p and adaptive pooling in 1-D and 2-D (PyTorch's signatures).
 
     max:       y = max over each window; grad_x[argmax] += grad_y (indices as PyTorch's
-               `return_indices`: the flat position in the input plane)
+               `return_indices`: the flat position in the input plane; windows that tile
+               the plane keep the position inside the window instead, see kernels/pool.py)
     avg:       y = window sum / divisor; grad_x[window] += grad_y / divisor
     lp:        y = (KH KW avg(x^p))^(1/p); grad_x = grad_y x^(p-1) y^(1-p) (times the scale)
     adaptive:  output_size windows spread over the input as evenly as possible; avg or max.
@@ -50,12 +51,19 @@ def _as_2d(values, spatial, fill):
 
 
 def _scatter_to_argmax(ctx, grad_y):
-    """The backward of max and adaptive max pooling, from the saved argmax indices."""
+    """The backward of max and adaptive max pooling, from the saved argmax: flat plane
+    indices, or uint8 positions inside the windows when they tile the plane (`tiles` is then
+    the window)."""
     (idx,) = ctx.saved
-    shape, spatial = ctx.shapes_in
+    shape, spatial, tiles = ctx.shapes_in
     planes = _planes(grad_y, spatial)
     in_planes = (planes.shape[0],) + ((1, shape[-1]) if spatial == 1 else shape[-2:])
-    return kpool.max_pool2d_backward(planes, idx, in_planes).reshape(shape)
+    grad_x = np.empty(shape, grad_y.dtype)
+    if tiles is not None:
+        kpool.max_pool2d_tiles_backward(planes, idx, in_planes, tiles, out=grad_x)
+    else:
+        kpool.max_pool2d_backward(planes, idx, in_planes, out=grad_x)
+    return grad_x
 
 
 class MaxPool2d(Function):
@@ -64,15 +72,25 @@ class MaxPool2d(Function):
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, return_indices):
         spatial = len(kernel)
-        need_indices = return_indices or ctx.needs_input_grad[0]
-        y, idx = kpool.max_pool2d_forward(
-            _planes(x, spatial), _as_2d(kernel, spatial, 1), _as_2d(stride, spatial, 1),
-            _as_2d(padding, spatial, 0), _as_2d(dilation, spatial, 1), ceil_mode, need_indices)
+        planes = _planes(x, spatial)
+        kernel, stride = _as_2d(kernel, spatial, 1), _as_2d(stride, spatial, 1)
+        padding, dilation = _as_2d(padding, spatial, 0), _as_2d(dilation, spatial, 1)
+        if kpool.windows_tile(planes.shape[1:], kernel, stride, padding, dilation, ceil_mode):
+            y, idx = kpool.max_pool2d_tiles_forward(planes, kernel)
+            tiles = kernel
+            flat = (kpool.tile_positions_to_indices(idx, planes.shape, kernel)
+                    if return_indices else None)
+        else:
+            need_indices = return_indices or ctx.needs_input_grad[0]
+            y, idx = kpool.max_pool2d_forward(planes, kernel, stride, padding, dilation,
+                                              ceil_mode, need_indices)
+            flat = idx.astype(np.int64) if return_indices else None
+            tiles = None
         ctx.save_for_backward(idx)
-        ctx.shapes_in = (x.shape, spatial)
+        ctx.shapes_in = (x.shape, spatial, tiles)
         y = _unplanes(y, x, spatial)
         if return_indices:
-            return y, _unplanes(idx.astype(np.int64), x, spatial)
+            return y, _unplanes(flat, x, spatial)
         return y
 
     @staticmethod
@@ -103,9 +121,10 @@ class AvgPool2d(Function):
         shape, spatial, params, count_include_pad, divisor_override = ctx.attrs
         planes = _planes(grad_y, spatial)
         in_planes = (planes.shape[0],) + ((1, shape[-1]) if spatial == 1 else shape[-2:])
-        grad_x = kpool.avg_pool2d_backward(planes, in_planes, *params, count_include_pad,
-                                           divisor_override)
-        return grad_x.reshape(shape)
+        grad_x = np.empty(shape, grad_y.dtype)
+        kpool.avg_pool2d_backward(planes, in_planes, *params, count_include_pad,
+                                  divisor_override, out=grad_x)
+        return grad_x
 
 
 class AvgPool1d(AvgPool2d):
@@ -129,9 +148,10 @@ class LPPool2d(Function):
     def backward(ctx, grad_y):
         x, y = ctx.saved
         spatial, norm_type, params = ctx.attrs
-        grad_x = kpool.lp_pool2d_backward(_planes(grad_y, spatial), _planes(x, spatial), y,
-                                          norm_type, *params)
-        return grad_x.reshape(x.shape)
+        grad_x = np.empty(x.shape, x.dtype)
+        kpool.lp_pool2d_backward(_planes(grad_y, spatial), _planes(x, spatial), y, norm_type,
+                                 *params, out=grad_x)
+        return grad_x
 
 
 class LPPool1d(LPPool2d):
@@ -154,7 +174,9 @@ class AdaptiveAvgPool2d(Function):
         shape, spatial = ctx.attrs
         planes = _planes(grad_y, spatial)
         in_planes = (planes.shape[0],) + ((1, shape[-1]) if spatial == 1 else shape[-2:])
-        return kpool.adaptive_avg_pool2d_backward(planes, in_planes).reshape(shape)
+        grad_x = np.empty(shape, grad_y.dtype)
+        kpool.adaptive_avg_pool2d_backward(planes, in_planes, out=grad_x)
+        return grad_x
 
 
 class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
@@ -170,7 +192,7 @@ class AdaptiveMaxPool2d(Function):
         y, idx = kpool.adaptive_max_pool2d_forward(_planes(x, spatial),
                                                    _as_2d(output_size, spatial, 1))
         ctx.save_for_backward(idx)
-        ctx.shapes_in = (x.shape, spatial)
+        ctx.shapes_in = (x.shape, spatial, None)
         y = _unplanes(y, x, spatial)
         if return_indices:
             return y, _unplanes(idx.astype(np.int64), x, spatial)

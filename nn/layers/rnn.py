@@ -4,11 +4,11 @@ parameter names, shapes, gate order and initialisation, so a torch state_dict lo
 
 A sequence layer runs each of its layers as one whole-sequence op (`F.lstm`, ...): the time
 loop and backpropagation through time happen inside a single tape node per layer. Variable-
-length batches come as a `PackedSequence` (`pack_padded_sequence`, `pack_sequence`), or as a
-padded batch with `lengths=` (a tapegrad extension; outputs past each length are zero).
+length batches come as a `PackedSequence` (`nn.utils.rnn.pack_padded_sequence`,
+`pack_sequence`), or as a padded batch with `lengths=` (a tapegrad extension; outputs past
+each length are zero).
 """
 import math
-from typing import NamedTuple
 
 import numpy as np
 
@@ -18,52 +18,9 @@ from nn import functional as F
 from nn import init
 from nn.module import Module
 from nn.parameter import Parameter
+from nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM", "GRU"]
-
-
-class PackedSequence(NamedTuple):
-    """A variable-length batch in the packed layout: `data` (R, *) holds the rows of every
-    time step in turn, `batch_sizes` (T,) int64 how many sequences are still running at each
-    step, `sorted_indices` the batch in that order (by decreasing length) and
-    `unsorted_indices` its inverse (both None when the batch was given sorted)."""
-    data: Tensor
-    batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
-
-
-def _int_tensor(a):
-    return None if a is None else autograd.tensor(np.asarray(a, np.int64))
-
-
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002
-    """Pack a padded batch (T, N, *) (or (N, T, *) with batch_first) of sequences of
-    `lengths` (N,); with enforce_sorted=False the lengths may come in any order."""
-    data, batch_sizes, sorted_indices, unsorted_indices = F.pack_padded(
-        input, lengths, batch_first=batch_first, enforce_sorted=enforce_sorted)
-    return PackedSequence(data, _int_tensor(batch_sizes), _int_tensor(sorted_indices),
-                          _int_tensor(unsorted_indices))
-
-
-def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
-    """The padded batch (T, N, *) (or (N, T, *)) of a PackedSequence, and the lengths (N,)."""
-    padded, lengths = F.pad_packed(sequence.data, sequence.batch_sizes,
-                                   sequence.sorted_indices, batch_first=batch_first,
-                                   padding_value=padding_value, total_length=total_length)
-    return padded, autograd.tensor(lengths)
-
-
-def pad_sequence(sequences, batch_first=False, padding_value=0.0):
-    """Stack sequences of shapes (L_i, *) into one padded batch (T, N, *), T = max L_i."""
-    return F.pad_sequence(sequences, batch_first=batch_first, padding_value=padding_value)
-
-
-def pack_sequence(sequences, enforce_sorted=True):
-    """Pack a list of sequences of shapes (L_i, *)."""
-    lengths = [int(s.shape[0]) for s in sequences]
-    return pack_padded_sequence(pad_sequence(sequences), lengths,
-                                enforce_sorted=enforce_sorted)
 
 
 class _CellBase(Module):

@@ -33,7 +33,6 @@ class Adadelta(Optimizer):
                                       maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        grad = self._dense(grad)
         if not state:
             state["step"] = 0
             state["square_avg"] = np.zeros_like(param)

@@ -21,6 +21,8 @@ class Adagrad(Optimizer):
     in PyTorch).
     """
 
+    sparse_gradients = True
+
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10, *, maximize=False):
         if lr < 0:

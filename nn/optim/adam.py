@@ -1,7 +1,6 @@
 """Adam and AdamW (decoupled weight decay), with the AMSGrad variant."""
 import numpy as np
 
-from autograd.sparse import RowSparse
 from kernels.optim import adam_update_
 from nn.optim.optimizer import Optimizer
 
@@ -44,9 +43,6 @@ class Adam(Optimizer):
                                       maximize=maximize))
 
     def _update(self, param, grad, state, group):
-        if isinstance(grad, RowSparse):
-            raise RuntimeError(f"{type(self).__name__} does not support sparse gradients; "
-                               f"use SGD or Adagrad, or an embedding with sparse=False")
         amsgrad = group["amsgrad"]
         if not state:
             state["step"] = 0

@@ -3,7 +3,10 @@
 A subclass names its defaults and supplies `_update(param, grad, state, group)`, which calls
 one fused kernel of `kernels/optim.py` on the arrays in place. `step()` is the only loop: it
 walks the groups, skips parameters without a gradient, runs under `no_grad`, and bumps each
-updated parameter's version counter (a graph that saved it notices the change).
+updated parameter's version counter (a graph that saved it notices the change). A subclass
+declares which gradients its rule takes (`dense_gradients`, `sparse_gradients`: the row-sparse
+gradient of an Embedding with sparse=True); `step()` refuses any other before it changes a
+parameter.
 
 State is keyed by a parameter's position in the optimizer (groups in order, parameters in
 order within each group), assigned once as parameters are added, never by `id(p)`, so
@@ -29,7 +32,14 @@ class Optimizer:
             parameter group `{"params": [...], "lr": ..., ...}` whose options override the
             defaults (e.g. a pretrained body at lr and a new head at 10 lr).
         defaults: the options every group starts from.
+
+    `params` may also be (name, Tensor) pairs, e.g. `model.named_parameters()`: the group
+    then keeps the names as "param_names", and errors name the parameter.
     """
+
+    # the gradients `_update` takes: dense arrays, row-sparse ones (RowSparse), or both
+    dense_gradients = True
+    sparse_gradients = False
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
@@ -66,6 +76,16 @@ class Optimizer:
         if params is None:
             raise ValueError(f"{name}.add_param_group: the group has no 'params'")
         params = [params] if isinstance(params, Tensor) else list(params)
+        if params and isinstance(params[0], tuple):
+            if "param_names" in group or not all(
+                    isinstance(pair, tuple) and len(pair) == 2 for pair in params):
+                raise TypeError(f"{name}: named parameters must all be (name, Tensor) pairs, "
+                                f"with no separate 'param_names'")
+            group["param_names"] = [str(n) for n, _ in params]
+            params = [p for _, p in params]
+        names = group.get("param_names")
+        if names is not None and len(names) != len(params):
+            raise ValueError(f"{name}: {len(names)} param_names for {len(params)} parameters")
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimize Tensors, but parameter {i} of the "
@@ -83,8 +103,8 @@ class Optimizer:
             raise ValueError(f"{name}: some parameters appear in more than one parameter group")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
-        unknown = sorted(k for k in group if k != "params" and k not in self.defaults
-                         and k != "initial_lr")
+        unknown = sorted(k for k in group if k not in self.defaults
+                         and k not in ("params", "param_names", "initial_lr"))
         if unknown:
             raise TypeError(f"{name}: unknown option(s) {unknown} in a parameter group; the "
                             f"options are {sorted(self.defaults)}")
@@ -103,10 +123,10 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if set_to_none or isinstance(p.grad, RowSparse):
+                if set_to_none:
                     p.grad = None
                 else:
-                    p.grad.data[...] = 0
+                    p.grad.zero_()          # a RowSparse becomes empty, as in PyTorch
 
     def step(self, closure=None):
         """Update every parameter that has a gradient. `closure`, if given, re-evaluates the
@@ -115,6 +135,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._check_gradients()
         with no_grad():
             position = 0
             for group in self.param_groups:
@@ -137,17 +158,37 @@ class Optimizer:
                 position += len(params)
         return loss
 
+    def _check_gradients(self):
+        """Refuse a gradient of a kind the update rule does not take, naming the parameter."""
+        for g, group in enumerate(self.param_groups):
+            for i, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                sparse = isinstance(p.grad, RowSparse)
+                if sparse and not self.sparse_gradients:
+                    raise RuntimeError(
+                        f"{self._describe(g, i)} has a row-sparse gradient (an Embedding or "
+                        f"EmbeddingBag with sparse=True), and {type(self).__name__} does not "
+                        f"support sparse gradients; optimize it with SGD, Adagrad or "
+                        f"SparseAdam, or make the layer dense (sparse=False)")
+                if not sparse and not self.dense_gradients:
+                    raise RuntimeError(
+                        f"{self._describe(g, i)} has a dense gradient, and "
+                        f"{type(self).__name__} takes only row-sparse gradients (an Embedding "
+                        f"with sparse=True); optimize it with a dense optimizer such as Adam")
+
+    def _describe(self, g, i):
+        """'Adam: parameter 'fc.weight' of group 0 (shape (3, 4))', for error messages."""
+        group = self.param_groups[g]
+        names = group.get("param_names")
+        which = repr(names[i]) if names else str(i)
+        return (f"{type(self).__name__}: parameter {which} of group {g} (shape "
+                f"{tuple(group['params'][i].data.shape)})")
+
     def _update(self, param, grad, state, group):
         """Update `param` (an array) in place from `grad` (an array or a RowSparse) and the
         parameter's `state` dict (empty before its first step)."""
         raise NotImplementedError
-
-    @staticmethod
-    def _dense(grad):
-        """A dense gradient array; a row-sparse one is densified for rules that need it."""
-        if isinstance(grad, RowSparse):
-            return grad.to_dense()
-        return grad
 
     def state_dict(self):
         """The optimizer's state and options as a plain nested dict (arrays are copies)."""

@@ -2,6 +2,7 @@
 import numpy as np
 
 from autograd.sparse import RowSparse
+from kernels.embedding import scaled_rows_add_
 from kernels.optim import sgd_sparse_update_, sgd_update_
 from nn.optim.optimizer import Optimizer
 
@@ -21,8 +22,11 @@ class SGD(Optimizer):
         maximize: ascend the objective instead of descending it.
 
     A row-sparse gradient (an embedding with sparse=True) updates only its rows when there
-    is no momentum and no weight decay; otherwise it is densified first.
+    is no momentum and no weight decay (word2vec's scaled rows are added straight into the
+    table, repeated rows and all); otherwise it is densified first.
     """
+
+    sparse_gradients = True
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0,
                  nesterov=False, *, maximize=False):
@@ -43,10 +47,13 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if isinstance(grad, RowSparse):
             if momentum == 0 and group["weight_decay"] == 0:
-                rows = -grad.values if group["maximize"] else grad.values
-                sgd_sparse_update_(param, grad.indices, rows, group["lr"])
+                lr = -group["lr"] if group["maximize"] else group["lr"]
+                if grad.scaled_rows is not None:
+                    scaled_rows_add_(param, *grad.scaled_rows, alpha=-lr)
+                else:
+                    sgd_sparse_update_(param, grad.indices, grad.values, lr)
                 return
-            grad = self._dense(grad)
+            grad = grad.to_dense()
         buf = state.get("momentum_buffer")
         first = buf is None and momentum != 0
         if first:

@@ -1,7 +1,6 @@
 """SparseAdam: lazy Adam for the row-sparse gradients of embedding tables."""
 import numpy as np
 
-from autograd.sparse import RowSparse
 from kernels.embedding import sparse_adam_update_
 from nn.optim.adam import _check_adam
 from nn.optim.optimizer import Optimizer
@@ -29,19 +28,12 @@ class SparseAdam(Optimizer):
     State per parameter: step, exp_avg (m), exp_avg_sq (v).
     """
 
+    dense_gradients = False
+    sparse_gradients = True
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, *, maximize=False):
         _check_adam("SparseAdam", lr, betas, eps, 0.0)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, maximize=maximize))
-
-    def step(self, closure=None):
-        for g, group in enumerate(self.param_groups):
-            for i, p in enumerate(group["params"]):
-                if p.grad is not None and not isinstance(p.grad, RowSparse):
-                    raise RuntimeError(
-                        f"SparseAdam: parameter {i} of group {g} (shape {p.data.shape}) has a "
-                        f"dense gradient; SparseAdam takes only row-sparse gradients (an "
-                        f"Embedding with sparse=True); use Adam for dense ones")
-        return super().step(closure)
 
     def _update(self, param, grad, state, group):
         if not state:

@@ -7,7 +7,6 @@ import numpy as np
 
 import nn
 from nn import functional as F
-from nn.layers.embedding_bag import EmbeddingBag
 from zoo.word2vec_data import subword_ngrams
 
 __all__ = ["FastText"]
@@ -26,7 +25,7 @@ class FastText(nn.Module):
         self.grams, ids, offsets = subword_ngrams(words, min_n, max_n)
         self.index = {g: i for i, g in enumerate(self.grams)}
         self.min_n, self.max_n = min_n, max_n
-        self.subwords = EmbeddingBag(len(self.grams), dim, mode=mode, sparse=sparse)
+        self.subwords = nn.EmbeddingBag(len(self.grams), dim, mode=mode, sparse=sparse)
         self.out_embed = nn.Embedding(len(words), dim, sparse=sparse)
         nn.init.uniform_(self.subwords.weight, -1.0 / dim, 1.0 / dim)   # fastText's init
         nn.init.zeros_(self.out_embed.weight)

@@ -15,7 +15,6 @@ import numpy as np
 import autograd as ag
 import nn
 from nn import functional as F
-from nn.layers.embedding_bag import EmbeddingBag
 
 __all__ = ["SkipGram", "CBOW", "SkipGramHS", "WordVectors", "spearman"]
 
@@ -62,7 +61,7 @@ class CBOW(nn.Module):
 
     def __init__(self, vocab_size, dim=100, sparse=True):
         super().__init__()
-        self.in_embed = EmbeddingBag(vocab_size, dim, mode="sum", sparse=sparse)
+        self.in_embed = nn.EmbeddingBag(vocab_size, dim, mode="sum", sparse=sparse)
         self.out_embed = nn.Embedding(vocab_size, dim, sparse=sparse)
         _word2vec_init(self.in_embed, self.out_embed)
 

@@ -9,7 +9,7 @@ from zoo.data import load_mnist, load_mnist_5k
 from zoo.models.lenet import lenet
 from zoo.train import fit
 
-CONFIG = dict(data="mnist", activation="relu", pool="max", epochs=3, batch_size=64, lr=0.05,
+CONFIG = dict(data="mnist", activation="relu", pool="max", epochs=3, batch_size=32, lr=0.03,
               momentum=0.9, weight_decay=5e-4, cosine=True, seed=0, progress=True)
 
 

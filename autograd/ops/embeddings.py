@@ -9,8 +9,10 @@
     masked_sigmoid_bce   the per-row masked mean of binary_cross_entropy_with_logits
 
 With `sparse=True` the table's gradient is a `RowSparse` (the touched rows only): the tape
-keeps it sparse in `.grad`, and SGD, Adagrad and SparseAdam update only those rows. The math of
-every forward and backward is in `kernels/embedding.py`.
+keeps it sparse in `.grad`, and SGD, Adagrad and SparseAdam update only those rows. The word2vec
+losses give their context table's gradient as scaled rows (a coefficient and a center row per
+column, `RowSparse.from_scaled_rows`), which SGD adds into the table without building the rows.
+The math of every forward and backward is in `kernels/embedding.py`.
 """
 import heapq
 
@@ -206,9 +208,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2.0,  # 
                               padding_idx=padding_idx, sparse=_wants_sparse(sparse, weight))
 
 
-def _table_grad(rows, shape, how):
-    """A table's gradient from (ids, rows): row-sparse, dense (scattered), or the rows
-    themselves when the 'table' is the batch of input vectors."""
+def _center_grad(rows, shape, how):
+    """The center table's gradient from (ids, rows (B, D)): row-sparse, dense (scattered), or
+    the rows themselves when the 'table' is the batch of input vectors."""
     ids, values = rows
     if how == "rows":
         return values
@@ -217,9 +219,17 @@ def _table_grad(rows, shape, how):
     return ke.scatter_add_rows_dense(values, ids, shape[0])
 
 
+def _context_grad(scaled_rows, shape, how):
+    """The context table's gradient from its scaled rows (kernels/embedding.py, 'pair loss'):
+    kept in that form as a RowSparse, or added into a dense table."""
+    if how == "sparse":
+        return RowSparse.from_scaled_rows(*scaled_rows, shape)
+    return ke.scaled_rows_add_(np.zeros(shape, scaled_rows[2].dtype), *scaled_rows)
+
+
 def _pair_forward(ctx, op, normalize, U, V, centers, targets, labels, mask, reduction, grads):
     """The shared forward of the word2vec losses (kernels/embedding.py, 'pair loss'). For a
-    reduced loss the gradient rows are made here, while the rows are in cache, for a backward
+    reduced loss the gradients are made here, while the rows are in cache, for a backward
     that only scales them; an unreduced loss's backward runs the kernel again with its
     per-row gradient."""
     operands = ke.pair_loss_check(op, U, V, centers, targets, labels, mask)
@@ -250,13 +260,14 @@ def _pair_backward(ctx, grad_loss):
     else:
         center, context = ctx.grads
         if grad_loss != 1:
+            ids, scales, basis, source = context
             center = (center[0], center[1] * grad_loss)
-            context = (context[0], context[1] * grad_loss)
+            context = (ids, scales * grad_loss, basis, source)
     grad_center = grad_context = None
     if ctx.needs_input_grad[0]:
-        grad_center = _table_grad(center, u_shape, center_how)
+        grad_center = _center_grad(center, u_shape, center_how)
     if ctx.needs_input_grad[1]:
-        grad_context = _table_grad(context, v_shape, context_how)
+        grad_context = _context_grad(context, v_shape, context_how)
     return grad_center, grad_context, None, None, None, None
 
 
