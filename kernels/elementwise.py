@@ -427,10 +427,33 @@ def _sign_fwd(x, out):
         out[i] = x.dtype.type(v > zero) - x.dtype.type(v < zero)   # NaN -> 0, as torch.sign
 
 
+@njit(cache=True, error_model="numpy")
+def _pow_neg_base_sign(p, one, nan, big):
+    # (-a)^p = a^p, -a^p or NaN for even, odd and fractional p; big = 2^(mantissa bits): at and
+    # beyond it every float is an even integer, below it p is an integer iff it converts exactly
+    small = abs(p) < big
+    i = np.int64(p if small else one)
+    if small and i != p:
+        return nan
+    return -one if small and (i & 1) else one
+
+
+@njit(cache=True, error_model="numpy")
+def _mantissa_limit(x):
+    # 2^(mantissa bits) in x's dtype
+    return x.dtype.type(2.0) / np.finfo(x.dtype).eps
+
+
+@njit(cache=True, error_model="numpy")
+def _pow_core_holds(a, t):
+    # fm.pow_core(a, p) = (y, t) is exact: a positive, normal and finite, |t| = |p ln a| small
+    return (a >= fm.LOG_CORE_LO) & (a < fm.LOG_CORE_HI) & (abs(t) < fm.POW_CORE_Y)
+
+
 @njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _pow_scalar_fwd(x, out, exponent):
     # PyTorch's special exponents become plain arithmetic (vectorized, and bitwise what torch
-    # computes); any other exponent goes through fm.pow_pos
+    # computes); any other exponent goes through fm.pow_core
     one = x.dtype.type(1.0)
     n = x.size
     if exponent == 2.0:
@@ -458,26 +481,21 @@ def _pow_scalar_fwd(x, out, exponent):
         for i in range(n):
             out[i] = one
     else:
-        pf = x.dtype.type(exponent)            # PyTorch casts the exponent to the dtype
-        p = np.float64(pf)
-        whole = np.floor(p) == p
-        odd = whole and np.floor(p * 0.5) * 2.0 != p
-        # (-a)^p = a^p, -a^p or NaN for even, odd and fractional p
-        neg = x.dtype.type(-1.0) if odd else (one if whole else x.dtype.type(np.nan))
+        p = x.dtype.type(exponent)             # PyTorch casts the exponent to the dtype
+        neg = _pow_neg_base_sign(p, one, x.dtype.type(np.nan), _mantissa_limit(x))
         zero = x.dtype.type(0.0)
-        lo, hi = fm.LOG_CORE_LO, fm.LOG_CORE_HI
         rare = False
         for i in range(n):
             v = x[i]
             a = abs(v)
-            y = fm.pow_pos(a, p)
+            y, t = fm.pow_core(a, p)
             out[i] = y * neg if v < zero else y
-            rare |= not ((a >= lo) & (a < hi))
-        if rare:   # zero, denormal, infinite or NaN base: libm's special cases
+            rare |= not _pow_core_holds(a, t)
+        if rare:   # zero, denormal, infinite or NaN base, or a result beyond the core's range
             for i in range(n):
                 a = abs(x[i])
-                if not ((a >= lo) & (a < hi)):
-                    out[i] = x[i] ** pf
+                if not _pow_core_holds(a, fm.pow_core(a, p)[1]):
+                    out[i] = x[i] ** p
 
 
 @njit(cache=True, error_model="numpy")
@@ -777,10 +795,32 @@ def _sub_flat(a, b, out):
         out[i] = a[i] - b[i]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
+def _pow_fast_op(u, p, zero, one, nan, big):
+    # (u ** p, exact): through fm.pow_core; where not exact the caller redoes u ** p with libm
+    a = abs(u)
+    y, t = fm.pow_core(a, p)
+    y = y * _pow_neg_base_sign(p, one, nan, big) if u < zero else y
+    return y, _pow_core_holds(a, t)
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _pow_flat(a, b, out):
+    # a first pass for positive bases only (no sign work in the vectorized loop), then the
+    # elements it could not do exactly: negative bases through the core, the rest with libm
+    t = a.dtype.type
+    zero, one, nan, big = t(0.0), t(1.0), t(np.nan), _mantissa_limit(a)
+    exact = True
     for i in range(a.size):
-        out[i] = a[i] ** b[i]
+        y, e = fm.pow_core(a[i], b[i])
+        out[i] = y
+        exact &= _pow_core_holds(a[i], e)
+    if not exact:
+        for i in range(a.size):
+            u, p = a[i], b[i]
+            if not _pow_core_holds(u, fm.pow_core(u, p)[1]):
+                y, ok = _pow_fast_op(u, p, zero, one, nan, big)
+                out[i] = y if ok else u ** p
 
 
 @njit(cache=True, error_model="numpy")
@@ -891,9 +931,12 @@ def _div_strided(a, b, out, dims, sa, sb):
             o += n2
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=_FMA)
 def _pow_strided(a, b, out, dims, sa, sb):
     n0, n1, n2 = dims
+    t = a.dtype.type
+    zero, one, nan, big = t(0.0), t(1.0), t(np.nan), _mantissa_limit(a)
+    exact = True
     o = 0
     for i in range(n0):
         for j in range(n1):
@@ -903,15 +946,30 @@ def _pow_strided(a, b, out, dims, sa, sb):
             if sa[2] == 0:
                 u = ra[0]
                 for k in range(n2):
-                    ro[k] = u ** rb[k]
+                    y, ok = _pow_fast_op(u, rb[k], zero, one, nan, big)
+                    ro[k] = y
+                    exact &= ok
             elif sb[2] == 0:
                 v = rb[0]
                 for k in range(n2):
-                    ro[k] = ra[k] ** v
+                    y, ok = _pow_fast_op(ra[k], v, zero, one, nan, big)
+                    ro[k] = y
+                    exact &= ok
             else:
                 for k in range(n2):
-                    ro[k] = ra[k] ** rb[k]
+                    y, ok = _pow_fast_op(ra[k], rb[k], zero, one, nan, big)
+                    ro[k] = y
+                    exact &= ok
             o += n2
+    if not exact:   # special values somewhere: libm for the whole broadcast (rare)
+        o = 0
+        for i in range(n0):
+            for j in range(n1):
+                ra = a[i * sa[0] + j * sa[1]:]
+                rb = b[i * sb[0] + j * sb[1]:]
+                for k in range(n2):
+                    out[o + k] = ra[k * (sa[2] != 0)] ** rb[k * (sb[2] != 0)]
+                o += n2
 
 
 @njit(cache=True, error_model="numpy")
@@ -993,8 +1051,9 @@ def _div_b_flat(a, b, g, out):
 def _pow_a_flat(a, b, g, out):
     zero = a.dtype.type(0.0)
     one = a.dtype.type(1.0)
+    _pow_flat(a, b - one, out)
     for i in range(a.size):
-        out[i] = _pow_a_op(a[i], b[i], g[i], zero, one)
+        out[i] = zero if b[i] == zero else g[i] * (b[i] * out[i])
 
 
 @njit(cache=True, error_model="numpy")

@@ -550,6 +550,47 @@ def test_float32_pow_scalar_accuracy(exponent):
     assert _ulp_error(got[finite], want[finite]).max() <= 1
 
 
+def test_float32_pow_accuracy():
+    # positive bases across the whole range, negative bases with whole exponents, and
+    # exponents up to the overflow limit; the error bound grows with |b ln a| (the rounding of
+    # ln a is scaled by b)
+    rng = np.random.default_rng(15)
+    n = 400_000
+    a = np.where(rng.random(n) < 0.5, 2.0 ** rng.uniform(-126, 127, n), rng.uniform(0.3, 3, n))
+    ln_a = np.log(a)
+    b = rng.uniform(0, 88, n) / np.maximum(np.abs(ln_a), 1e-30) * rng.choice([-1, 1], n)
+    b = np.where(rng.random(n) < 0.5, rng.uniform(-10, 10, n), b)
+    b = np.where(rng.random(n) < 0.2, np.round(b), b).astype(np.float32)
+    a = (a * np.where(rng.random(n) < 0.2, -1, 1)).astype(np.float32)
+    got = ew.pow_forward(a, b)
+    with np.errstate(all="ignore"):
+        want = np.power(a.astype(np.float64), b.astype(np.float64))
+    assert np.array_equal(np.isnan(got), np.isnan(want))
+    finite = ~np.isnan(want)
+    err = _ulp_error(got[finite], want[finite])
+    y = np.abs(b.astype(np.float64) * np.log(np.abs(a.astype(np.float64))))[finite]
+    assert err[y <= 1].max() <= 1
+    assert err[y <= 10].max() <= 1.5
+    assert err.max() <= 8
+
+
+def test_float32_pow_special_values():
+    v = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 2.0, -2.0, 0.5, 1e-40, -1e-40,
+                  3.4e38, 1e-30], np.float32)
+    a, b = np.meshgrid(v, np.concatenate([v, np.float32([3.0, -3.0, 2.5, 200.0, -200.0])]))
+    a, b = a.ravel(), b.ravel()
+    got = ew.pow_forward(a, b)
+    with np.errstate(all="ignore"):
+        want = np.power(a, b)
+    np.testing.assert_allclose(got, want, rtol=2e-7, atol=0)
+    assert np.array_equal(np.signbit(got[got == 0]), np.signbit(want[got == 0]))
+    # the broadcasting loop takes the same paths
+    got = ew.pow_forward(v[:, None], np.float32([0.0, 2.5, -3.0, np.nan, np.inf])[None, :])
+    with np.errstate(all="ignore"):
+        want = np.power(v[:, None], np.float32([0.0, 2.5, -3.0, np.nan, np.inf])[None, :])
+    np.testing.assert_allclose(got, want, rtol=2e-7, atol=0)
+
+
 @pytest.mark.parametrize("base", [1.7, 10.0, 0.3])
 def test_float32_rpow_scalar_accuracy(base):
     rng = np.random.default_rng(14)
